@@ -1,0 +1,116 @@
+"""Benchmark: a large film through FileAPI's upload and download, with FileAPI's peak memory.
+
+Starts a throwaway stack (Postgres, SeaweedFS, FileAPI) on 127.0.0.1, streams a generated file of
+--size MiB up (chunked multipart, nothing on disk) and back down, and prints throughput and the
+FileAPI process's resident memory before and at its peak. Numbers only; it asserts nothing.
+
+    uv run python file_api/benchmarks/transfer.py --size 1024
+"""
+
+import argparse
+import hashlib
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import psutil
+
+from devstack.services import FileAPI, Postgres, SeaweedFS
+from devstack.testing import running, throwaway
+
+MiB = 1024**2
+
+
+class GeneratedFilm:
+    """A readable stream of `size` pseudo-random bytes, made while it is read, hashed on the way."""
+
+    def __init__(self, size: int) -> None:
+        self.remaining = size
+        self.sha256 = hashlib.sha256()
+        self._block = hashlib.sha256(b"seed").digest() * (MiB // 32)
+        self._counter = 0
+
+    def read(self, size: int = -1) -> bytes:
+        size = min(self.remaining, MiB if size < 0 else size, MiB)
+        self._counter += 1
+        chunk = self._counter.to_bytes(8, "big") + self._block[: max(size - 8, 0)]
+        chunk = chunk[:size]
+        self.remaining -= len(chunk)
+        self.sha256.update(chunk)
+        return chunk
+
+
+@contextmanager
+def peak_rss(pid: int) -> Iterator[dict[str, int]]:
+    """Samples the process's RSS every 20 ms while the block runs."""
+    process = psutil.Process(pid)
+    result = {"before": process.memory_info().rss, "peak": 0}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            result["peak"] = max(result["peak"], process.memory_info().rss)
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield result
+    finally:
+        done.set()
+        sampler.join()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=1024, help="file size in MiB (default 1024)")
+    size = parser.parse_args().size * MiB
+
+    with (
+        throwaway() as config,
+        running(Postgres(config)),
+        running(SeaweedFS(config)),
+        running(FileAPI(config)) as file_api,
+        httpx.Client(base_url=file_api.base_url, timeout=600) as client,
+    ):
+        pid = file_api.pid()
+        if pid is None:
+            raise SystemExit("FileAPI is not running")
+        film = GeneratedFilm(size)
+        with peak_rss(pid) as upload_memory:
+            started = time.perf_counter()
+            response = client.post(
+                "/api/v1/",
+                headers={"Authorization": f"Bearer {file_api.token}"},
+                files={"file": ("film.mkv", film, "video/x-matroska")},  # type: ignore[dict-item]
+            )
+            upload_seconds = time.perf_counter() - started
+        response.raise_for_status()
+        stored = response.json()
+        assert stored["sha256"] == film.sha256.hexdigest(), "FileAPI stored other bytes"
+
+        downloaded = hashlib.sha256()
+        with peak_rss(pid) as download_memory:
+            started = time.perf_counter()
+            with client.stream("GET", stored["url"]) as download:
+                for chunk in download.iter_raw():
+                    downloaded.update(chunk)
+            download_seconds = time.perf_counter() - started
+        assert downloaded.hexdigest() == stored["sha256"], "FileAPI sent back other bytes"
+
+    mib = size / MiB
+    print(f"file: {mib:.0f} MiB, sha256 equal both ways")
+    for name, seconds, memory in [
+        ("upload", upload_seconds, upload_memory),
+        ("download", download_seconds, download_memory),
+    ]:
+        print(
+            f"{name:>8}: {seconds:6.1f} s  {mib / seconds:6.0f} MiB/s  "
+            f"FileAPI RSS {memory['before'] / MiB:.0f} MiB before, {memory['peak'] / MiB:.0f} MiB peak"
+        )
+
+
+if __name__ == "__main__":
+    main()

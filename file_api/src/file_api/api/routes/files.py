@@ -1,0 +1,143 @@
+"""The file endpoints: upload, download stream, metadata, list, delete."""
+
+from typing import Annotated, Any
+
+import anyio.to_thread
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
+from sqlalchemy import func, select
+
+from file_api.api.deps import (
+    SessionDep,
+    SessionFactoryDep,
+    SettingsDep,
+    StoreDep,
+    StoredFileDep,
+    require_token,
+)
+from file_api.downloads import (
+    content_disposition,
+    etag,
+    is_not_modified,
+    iter_object,
+    last_modified,
+    parse_range,
+    range_is_current,
+)
+from file_api.models import StoredFile
+from file_api.schemas import ErrorOut, FileList, FileOut
+from file_api.uploads import FILE_FIELD, MultipartFileStream, store_upload
+
+router = APIRouter(prefix="/api/v1", tags=["files"])
+
+# The body is read as a stream, so FastAPI cannot derive its schema: describe it for /api/docs.
+_MULTIPART_FILE_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": [FILE_FIELD],
+                    "properties": {FILE_FIELD: {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut} for code in (400, 401, 404, 413, 416, 422, 503)
+}
+
+
+@router.post(
+    "/",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(require_token)],
+    openapi_extra=_MULTIPART_FILE_BODY,
+    responses=_ERRORS,
+)
+async def upload_file(
+    request: Request, settings: SettingsDep, store: StoreDep, sessions: SessionFactoryDep
+) -> FileOut:
+    """Store the multipart field `file`; the answer's `short_name` names it from now on."""
+    upload = MultipartFileStream.from_request(request, settings.file_api_max_upload_bytes)
+    stored = await anyio.to_thread.run_sync(store_upload, upload, store, sessions)
+    return _describe(stored, request)
+
+
+@router.get("/download-stream/{short_name}", response_class=StreamingResponse, responses=_ERRORS)
+@router.head("/download-stream/{short_name}", response_class=StreamingResponse, responses=_ERRORS)
+def download_stream(stored: StoredFileDep, request: Request, store: StoreDep) -> Response:
+    """Stream the file; `Range` requests (a player seeking) read only that part from S3."""
+    headers = {
+        "accept-ranges": "bytes",
+        "etag": etag(stored),
+        "last-modified": last_modified(stored),
+        "content-disposition": content_disposition(stored.filename),
+        "content-type": stored.content_type,
+    }
+    if is_not_modified(request.headers, stored):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+
+    byte_range = parse_range(request.headers.get("range"), stored.size)
+    if byte_range is None or not range_is_current(request.headers, stored):
+        status_code, offset, length = status.HTTP_200_OK, 0, stored.size
+    else:
+        status_code, offset, length = status.HTTP_206_PARTIAL_CONTENT, byte_range.start, byte_range.length
+        headers["content-range"] = byte_range.content_range(stored.size)
+    headers["content-length"] = str(length)
+
+    # Whatever can fail is checked before the first byte: after it, a failure could only cut a 200 short.
+    if request.method == "HEAD":
+        store.ensure_exists(stored.short_name)
+        return Response(status_code=status_code, headers=headers)
+    body = store.open(stored.short_name, offset=offset, length=length)
+    return StreamingResponse(iter_object(body), status_code=status_code, headers=headers)
+
+
+@router.get("/files/{short_name}", responses=_ERRORS)
+def get_file(stored: StoredFileDep, request: Request) -> FileOut:
+    return _describe(stored, request)
+
+
+@router.get("/files")
+def list_files(
+    session: SessionDep,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> FileList:
+    """Files, newest first."""
+    total = session.scalar(select(func.count()).select_from(StoredFile)) or 0
+    page = session.scalars(
+        select(StoredFile).order_by(StoredFile.created_at.desc(), StoredFile.id).limit(limit).offset(offset)
+    )
+    return FileList(items=[_describe(f, request) for f in page], total=total, limit=limit, offset=offset)
+
+
+@router.delete(
+    "/files/{short_name}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[Depends(require_token)],
+    responses=_ERRORS,
+)
+def delete_file(stored: StoredFileDep, session: SessionDep, store: StoreDep) -> None:
+    """Delete the object and its row; if S3 refuses, the row stays and the answer is 503."""
+    session.delete(stored)
+    session.flush()
+    store.remove(stored.short_name)
+    session.commit()
+
+
+def _describe(stored: StoredFile, request: Request) -> FileOut:
+    return FileOut(
+        id=stored.id,
+        short_name=stored.short_name,
+        filename=stored.filename,
+        size=stored.size,
+        content_type=stored.content_type,
+        sha256=stored.sha256,
+        created_at=stored.created_at,
+        url=str(request.url_for("download_stream", short_name=stored.short_name)),
+    )

@@ -1,0 +1,50 @@
+"""FileAPI settings, read from the environment (names as in the repository's .env.example)."""
+
+from functools import cached_property
+from urllib.parse import urlsplit
+
+from pydantic import AnyHttpUrl, PositiveInt, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import URL
+
+GiB = 1024**3
+
+
+class Settings(BaseSettings):
+    # Only the process environment: whoever starts FileAPI (Compose, devstack, tests) passes it explicitly.
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    file_api_token: SecretStr
+    file_api_max_upload_bytes: PositiveInt = 20 * GiB
+
+    postgres_host: str = "127.0.0.1"
+    postgres_port: int = 5432
+    postgres_user: str
+    postgres_password: SecretStr
+    file_api_db_name: str = "file_api"
+
+    s3_endpoint_url: AnyHttpUrl
+    s3_access_key: str
+    s3_secret_key: SecretStr
+    s3_region: str = "us-east-1"
+    file_api_bucket: str = "films"
+
+    @cached_property
+    def database_url(self) -> URL:
+        return URL.create(
+            "postgresql+psycopg",
+            username=self.postgres_user,
+            password=self.postgres_password.get_secret_value(),
+            host=self.postgres_host,
+            port=self.postgres_port,
+            database=self.file_api_db_name,
+        )
+
+    @property
+    def s3_endpoint(self) -> str:
+        """`host:port` of the S3 server, the form the minio SDK takes."""
+        return urlsplit(str(self.s3_endpoint_url)).netloc
+
+    @property
+    def s3_secure(self) -> bool:
+        return self.s3_endpoint_url.scheme == "https"

@@ -1,0 +1,95 @@
+"""The FastAPI application: `uvicorn --factory file_api.main:create_app`."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy import create_engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.orm import sessionmaker
+from starlette.requests import ClientDisconnect
+
+from file_api.api.routes import files, health
+from file_api.config import Settings
+from file_api.downloads import MalformedRange, RangeNotSatisfiable
+from file_api.storage import ObjectNotFound, ObjectStore, StorageUnavailable
+from file_api.uploads import UploadRejected
+
+logger = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    engine = create_engine(settings.database_url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+    store = ObjectStore.from_settings(settings)
+    await anyio.to_thread.run_sync(store.ensure_bucket)
+    app.state.sessions = sessionmaker(engine, expire_on_commit=False)
+    app.state.store = store
+    yield
+    engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    app = FastAPI(
+        title="FileAPI",
+        summary="Stores the online cinema's films in S3 and their metadata in Postgres.",
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings or Settings()
+    app.include_router(files.router)
+    app.include_router(health.router)
+    _add_error_handlers(app)
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Every failure the service knows about becomes a status with a JSON `detail`."""
+
+    def error(status_code: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+        return JSONResponse({"detail": detail}, status_code=status_code, headers=headers)
+
+    @app.exception_handler(UploadRejected)
+    async def upload_rejected(_: Request, exc: UploadRejected) -> JSONResponse:
+        return error(exc.status_code, str(exc))
+
+    @app.exception_handler(MalformedRange)
+    async def malformed_range(_: Request, exc: MalformedRange) -> JSONResponse:
+        return error(status.HTTP_400_BAD_REQUEST, str(exc))
+
+    @app.exception_handler(RangeNotSatisfiable)
+    async def range_not_satisfiable(_: Request, exc: RangeNotSatisfiable) -> JSONResponse:
+        return error(
+            status.HTTP_416_REQUESTED_RANGE_NOT_SATISFIABLE,
+            str(exc),
+            {"content-range": f"bytes */{exc.size}"},
+        )
+
+    @app.exception_handler(ObjectNotFound)
+    async def object_not_found(_: Request, exc: ObjectNotFound) -> JSONResponse:
+        logger.error("the object %s has a row but is missing from the bucket", exc)
+        return error(status.HTTP_404_NOT_FOUND, "the file's content is missing from storage")
+
+    @app.exception_handler(StorageUnavailable)
+    async def storage_unavailable(_: Request, exc: StorageUnavailable) -> JSONResponse:
+        logger.error("object storage failed: %s", exc)
+        return error(status.HTTP_503_SERVICE_UNAVAILABLE, "object storage is unavailable, try again later")
+
+    @app.exception_handler(DBAPIError)
+    async def database_failed(_: Request, exc: DBAPIError) -> JSONResponse:
+        logger.error("database failed: %s", exc)
+        if isinstance(exc, OperationalError | InterfaceError):
+            return error(status.HTTP_503_SERVICE_UNAVAILABLE, "the database is unavailable, try again later")
+        return error(status.HTTP_500_INTERNAL_SERVER_ERROR, "the database refused the change")
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_disconnected(_: Request, __: ClientDisconnect) -> JSONResponse:
+        # Nobody reads this answer; any part of the upload that reached S3 was aborted.
+        return error(status.HTTP_400_BAD_REQUEST, "the client disconnected during the upload")

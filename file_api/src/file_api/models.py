@@ -1,0 +1,30 @@
+"""Database model: one row per file whose bytes are fully stored in the bucket."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, String, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class StoredFile(Base):
+    __tablename__ = "stored_file"
+    __table_args__ = (CheckConstraint("size > 0", name="stored_file_size_positive"),)
+    # Read created_at back with INSERT ... RETURNING instead of a second query.
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012  # SQLAlchemy reads a plain dict
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    # Public, unguessable id; also the object's key in the bucket, so no client input ever names an object.
+    short_name: Mapped[str] = mapped_column(String(32), unique=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    # Films exceed 2 GiB: a 64-bit integer.
+    size: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )

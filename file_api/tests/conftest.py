@@ -1,0 +1,120 @@
+"""Fixtures of the FileAPI suite: a real FileAPI process on the harness's Postgres and SeaweedFS."""
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import Engine, create_engine, func, select
+
+from devstack.services import FileAPI, Postgres, SeaweedFS
+from devstack.services import wait_for as wait_until
+from devstack.settings import free_ports
+from file_api.config import Settings
+from file_api.main import create_app
+from file_api.models import StoredFile
+
+
+@pytest.fixture(scope="session")
+def api(file_api_server: FileAPI) -> Iterator[httpx.Client]:
+    """An HTTP client of the FileAPI process (real HTTP over 127.0.0.1)."""
+    with httpx.Client(base_url=file_api_server.base_url, timeout=120) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def auth(file_api_server: FileAPI) -> dict[str, str]:
+    return {"Authorization": f"Bearer {file_api_server.token}"}
+
+
+@pytest.fixture(scope="session")
+def bucket(stack_settings: dict[str, str]) -> str:
+    return stack_settings["FILE_API_BUCKET"]
+
+
+@pytest.fixture(scope="session")
+def file_api_db(postgres_server: Postgres, stack_settings: dict[str, str]) -> Iterator[Engine]:
+    engine = create_engine(postgres_server.url(stack_settings["FILE_API_DB_NAME"]))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def object_keys(s3_server: SeaweedFS, bucket: str) -> Callable[[], set[str]]:
+    """The keys now in FileAPI's bucket."""
+    return lambda: {obj.object_name or "" for obj in s3_server.client.list_objects(bucket)}
+
+
+@pytest.fixture
+def row_count(file_api_db: Engine) -> Callable[[], int]:
+    def count() -> int:
+        with file_api_db.connect() as connection:
+            return connection.scalar(select(func.count()).select_from(StoredFile)) or 0
+
+    return count
+
+
+@pytest.fixture
+def upload(api: httpx.Client, auth: dict[str, str]) -> Callable[..., dict[str, Any]]:
+    """Uploads bytes under a filename and returns the JSON answer (asserting 201)."""
+
+    def upload_file(
+        content: bytes, filename: str = "film.mp4", content_type: str = "video/mp4"
+    ) -> dict[str, Any]:
+        response = api.post("/api/v1/", headers=auth, files={"file": (filename, content, content_type)})
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    return upload_file
+
+
+@pytest.fixture(scope="session")
+def file_api_settings(file_api_server: FileAPI) -> Callable[..., Settings]:
+    """Settings like the FileAPI process's, with overrides, for an app run inside the test."""
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            name.lower(): value
+            for name, value in file_api_server.environment().items()
+            if name.lower() in Settings.model_fields
+        }
+        return Settings(**(values | overrides))
+
+    return make
+
+
+@pytest.fixture
+def in_process_api() -> Callable[[Settings], Any]:
+    """Serves the app from a thread of the test's process, on settings a test chose (a broken
+    dependency, a small limit), still over real HTTP on 127.0.0.1. Yields an authorised client."""
+
+    @contextmanager
+    def run(settings: Settings) -> Iterator[httpx.Client]:
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning")
+        )
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        try:
+            assert wait_until(lambda: server.started, timeout=30), "the in-process FileAPI did not start"
+            port = server.servers[0].sockets[0].getsockname()[1]
+            token = settings.file_api_token.get_secret_value()
+            with httpx.Client(
+                base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"}, timeout=60
+            ) as client:
+                yield client
+        finally:
+            server.should_exit = True
+            thread.join(timeout=30)
+
+    return run
+
+
+@pytest.fixture
+def unused_tcp_port() -> int:
+    """A port on 127.0.0.1 where nothing listens."""
+    return free_ports(1)[0]
