@@ -53,7 +53,9 @@ def test_up_down_up_keeps_data_and_leaves_no_process(devstack: Run, env: dict[st
     with postgres.connect(env.get("FILE_API_DB_NAME", "file_api")) as conn:
         conn.execute("CREATE TABLE kept (value text)")
         conn.execute("INSERT INTO kept VALUES ('still here')")
-    s3.client.put_object("films", "kept.txt", io.BytesIO(b"still here"), 10)
+    s3.client.put_object(
+        bucket_name="films", object_name="kept.txt", data=io.BytesIO(b"still here"), length=10
+    )
 
     again = devstack("up", "postgres", "s3")
     assert again.returncode == 0
@@ -69,7 +71,7 @@ def test_up_down_up_keeps_data_and_leaves_no_process(devstack: Run, env: dict[st
     assert devstack("up", "postgres", "s3").returncode == 0
     with postgres.connect(env.get("FILE_API_DB_NAME", "file_api")) as conn:
         assert conn.execute("SELECT value FROM kept").fetchall() == [("still here",)]
-    assert s3.client.get_object("films", "kept.txt").read() == b"still here"
+    assert s3.client.get_object(bucket_name="films", object_name="kept.txt").read() == b"still here"
 
 
 def test_a_port_in_use_is_named(devstack: Run, env: dict[str, str]) -> None:

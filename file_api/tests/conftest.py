@@ -45,7 +45,7 @@ def file_api_db(postgres_server: Postgres, stack_settings: dict[str, str]) -> It
 @pytest.fixture
 def object_keys(s3_server: SeaweedFS, bucket: str) -> Callable[[], set[str]]:
     """The keys now in FileAPI's bucket."""
-    return lambda: {obj.object_name or "" for obj in s3_server.client.list_objects(bucket)}
+    return lambda: {obj.object_name or "" for obj in s3_server.client.list_objects(bucket_name=bucket)}
 
 
 @pytest.fixture

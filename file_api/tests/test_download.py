@@ -168,7 +168,7 @@ def test_row_without_object_is_404_not_a_broken_200(
     method: str,
 ) -> None:
     lost = upload(b"frames")
-    s3_server.client.remove_object(bucket, lost["short_name"])
+    s3_server.client.remove_object(bucket_name=bucket, object_name=lost["short_name"])
 
     response = api.request(method, lost["url"])
 

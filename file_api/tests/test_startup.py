@@ -18,10 +18,10 @@ def test_missing_bucket_is_created_at_startup(
     file_api_settings: Callable[..., Settings], in_process_api: Any, s3_server: SeaweedFS
 ) -> None:
     bucket = "created-by-file-api"
-    assert not s3_server.client.bucket_exists(bucket)
+    assert not s3_server.client.bucket_exists(bucket_name=bucket)
 
     with in_process_api(file_api_settings(file_api_bucket=bucket)) as client:
-        assert s3_server.client.bucket_exists(bucket)
+        assert s3_server.client.bucket_exists(bucket_name=bucket)
         assert client.post("/api/v1/", files={"file": ("film.mp4", b"frames")}).status_code == 201
 
 

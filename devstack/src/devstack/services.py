@@ -345,7 +345,11 @@ class SeaweedFS(ProcessService):
 
     def make_client(self, secret_key: str) -> minio.Minio:
         return minio.Minio(
-            f"{HOST}:{self.port}", self.access_key, secret_key, region=self.region, secure=False
+            endpoint=f"{HOST}:{self.port}",
+            access_key=self.access_key,
+            secret_key=secret_key,
+            region=self.region,
+            secure=False,
         )
 
     def _internal_ports(self) -> dict[str, int]:
@@ -405,8 +409,8 @@ class SeaweedFS(ProcessService):
     def provision(self) -> None:
         # Also proves the credentials work: a refused signature raises S3Error here.
         for bucket in buckets(self.config.env):
-            if not self.client.bucket_exists(bucket):
-                self.client.make_bucket(bucket)
+            if not self.client.bucket_exists(bucket_name=bucket):
+                self.client.make_bucket(bucket_name=bucket)
 
     def stop(self) -> None:
         super().stop()

@@ -46,7 +46,7 @@ class ObjectStore:
             retries=urllib3.Retry(total=3, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
         )
         client = Minio(
-            settings.s3_endpoint,
+            endpoint=settings.s3_endpoint,
             access_key=settings.s3_access_key,
             secret_key=settings.s3_secret_key.get_secret_value(),
             secure=settings.s3_secure,
@@ -57,21 +57,21 @@ class ObjectStore:
 
     def ensure_bucket(self) -> None:
         with _translate_errors():
-            if not self.client.bucket_exists(self.bucket):
-                self.client.make_bucket(self.bucket)
+            if not self.client.bucket_exists(bucket_name=self.bucket):
+                self.client.make_bucket(bucket_name=self.bucket)
 
     def ping(self) -> None:
         with _translate_errors():
-            if not self.client.bucket_exists(self.bucket):
+            if not self.client.bucket_exists(bucket_name=self.bucket):
                 raise StorageUnavailable(f"bucket {self.bucket!r} does not exist")
 
     def put_stream(self, key: str, stream: Readable, content_type: str) -> None:
         """Upload a stream of unknown length as a multipart upload; aborted if the stream raises."""
         with _translate_errors():
             self.client.put_object(
-                self.bucket,
-                key,
-                cast(BinaryIO, stream),  # the SDK only calls read()
+                bucket_name=self.bucket,
+                object_name=key,
+                data=cast(BinaryIO, stream),  # the SDK only calls read()
                 length=-1,
                 content_type=content_type,
                 part_size=PART_SIZE,
@@ -81,15 +81,17 @@ class ObjectStore:
     def open(self, key: str, offset: int = 0, length: int = 0) -> BaseHTTPResponse:
         """Start reading an object (or `length` bytes from `offset`); the caller closes the response."""
         with _translate_errors():
-            return self.client.get_object(self.bucket, key, offset=offset, length=length)
+            return self.client.get_object(
+                bucket_name=self.bucket, object_name=key, offset=offset, length=length
+            )
 
     def ensure_exists(self, key: str) -> None:
         with _translate_errors():
-            self.client.stat_object(self.bucket, key)
+            self.client.stat_object(bucket_name=self.bucket, object_name=key)
 
     def remove(self, key: str) -> None:
         with _translate_errors():
-            self.client.remove_object(self.bucket, key)
+            self.client.remove_object(bucket_name=self.bucket, object_name=key)
 
 
 @contextmanager
