@@ -8,7 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 RUN := $(UV) run --frozen
 SIZE ?= 1024
 
-.PHONY: help install test lint format dev dev-down dev-logs dev-status bench
+.PHONY: help install test lint format messages dev dev-down dev-logs dev-status bench bench-admin
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-11s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -17,11 +17,15 @@ help: ## List the targets
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet uv
 
-install: $(UV) ## Create .venv with every service and tool, from uv.lock
+install: $(UV) ## Create .venv with every service and tool, from uv.lock; compile the admin's translations
 	$(UV) sync --frozen
+	$(RUN) --directory admin_panel django-admin compilemessages --verbosity 0
 
-test: install ## Run every test against real Postgres, SeaweedFS and FileAPI on 127.0.0.1
-	$(RUN) pytest
+# Each service's suite runs in a pytest process of its own: all three have a `tests` package.
+SUITES ?= devstack file_api admin_panel
+
+test: install ## Run every test against real Postgres, SeaweedFS, FileAPI and the admin on 127.0.0.1
+	@for suite in $(SUITES); do echo "== $$suite/tests"; $(RUN) pytest $$suite/tests || exit 1; done
 
 lint: install ## ruff (lint + format check) and mypy
 	$(RUN) ruff check .
@@ -31,6 +35,10 @@ lint: install ## ruff (lint + format check) and mypy
 format: install ## Apply ruff's fixes and formatting
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
+
+messages: install ## Collect the admin's new strings into its Russian catalogue (then translate them)
+	$(RUN) --directory admin_panel django-admin makemessages -l ru --add-location file \
+		--ignore "benchmarks/*" --ignore "tests/*"
 
 dev: install ## Start the stack on 127.0.0.1 in the background; state in .dev/
 	$(RUN) python -m devstack up
@@ -46,3 +54,6 @@ dev-status: install ## Show which services of the stack run
 
 bench: install ## Time a SIZE MiB film (default 1024) through FileAPI and print its peak memory
 	$(RUN) python file_api/benchmarks/transfer.py --size $(SIZE)
+
+bench-admin: install ## Time a SIZE MiB film through the admin's form, for every storage backend
+	$(RUN) python admin_panel/benchmarks/admin_upload.py --size $(SIZE)

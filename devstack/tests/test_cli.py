@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from dotenv import dotenv_values
 
 from devstack.services import Postgres, SeaweedFS, pid_alive
-from devstack.settings import free_ports, persistent_config
+from devstack.settings import ENV_EXAMPLE, free_ports, persistent_config
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -26,7 +27,8 @@ def env() -> Iterator[dict[str, str]]:
     # Not tmp_path: pytest makes it 0700, which the postgres OS user cannot enter.
     root = Path(tempfile.mkdtemp(prefix="devstack-cli-"))
     root.chmod(0o755)
-    ports = dict(zip(["POSTGRES_PORT", "S3_PORT", "FILE_API_PORT"], map(str, free_ports(3)), strict=True))
+    port_names = [name for name in dotenv_values(ENV_EXAMPLE) if name.endswith("_PORT")]
+    ports = dict(zip(port_names, map(str, free_ports(len(port_names))), strict=True))
     environ = dict(os.environ, DEV_STATE_DIR=str(root / "state"), DEV_ENV_FILE=str(root / ".env"), **ports)
     yield environ
     subprocess.run([sys.executable, "-m", "devstack", "down"], env=environ, capture_output=True, check=False)

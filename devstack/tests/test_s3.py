@@ -25,8 +25,9 @@ def test_listens_on_localhost_only(s3_server: SeaweedFS) -> None:
 
 
 def test_buckets_exist(s3_server: SeaweedFS, stack_settings: dict[str, str]) -> None:
-    assert buckets(stack_settings) == [stack_settings["FILE_API_BUCKET"]]
-    assert s3_server.client.bucket_exists(bucket_name=stack_settings["FILE_API_BUCKET"])
+    expected = {stack_settings[name] for name in ("FILE_API_BUCKET", "ADMIN_S3_BUCKET", "ADMIN_MINIO_BUCKET")}
+    assert set(buckets(stack_settings)) == expected
+    assert all(s3_server.client.bucket_exists(bucket_name=bucket) for bucket in expected)
 
 
 def test_refuses_a_wrong_secret(s3_server: SeaweedFS) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from devstack.services import FileAPI, Postgres, SeaweedFS
+from devstack.services import AdminPanel, FileAPI, Postgres, SeaweedFS
 from devstack.settings import StackConfig
 from devstack.testing import running, temporary_s3, throwaway
 
@@ -47,6 +47,13 @@ def file_api_server(
 ) -> Iterator[FileAPI]:
     """Running FileAPI (file_api/start) on the session's Postgres and S3: base_url, token."""
     with running(FileAPI(stack_config)) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def admin_server(stack_config: StackConfig, file_api_server: FileAPI) -> Iterator[AdminPanel]:
+    """Running admin (admin_panel/start: migrations, superuser, gunicorn) on the session's services."""
+    with running(AdminPanel(stack_config)) as server:
         yield server
 
 

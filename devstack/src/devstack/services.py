@@ -428,11 +428,6 @@ class FileAPI(ProcessService):
     name = "file_api"
     port_setting = "FILE_API_PORT"
     health_path = "/api/v1/health"
-    # Settings passed through unchanged (the contract with FileAPI's own settings).
-    PASSED = (
-        "FILE_API_PORT", "FILE_API_TOKEN", "FILE_API_MAX_UPLOAD_BYTES", "FILE_API_DB_NAME", "FILE_API_BUCKET",
-        "POSTGRES_PORT", "POSTGRES_USER", "POSTGRES_PASSWORD", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_REGION",
-    )  # fmt: skip
 
     @property
     def base_url(self) -> str:
@@ -449,12 +444,40 @@ class FileAPI(ProcessService):
         return [str(self.cwd() / "start")]
 
     def environment(self) -> dict[str, str]:
-        env = super().environment() | {name: self.config.get(name) for name in self.PASSED}
-        env |= {"FILE_API_HOST": HOST, "POSTGRES_HOST": HOST}
-        env["S3_ENDPOINT_URL"] = f"http://{HOST}:{self.config.port('S3_PORT')}"
-        env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"  # so alembic and uvicorn resolve
-        return env
+        return _application_environment(super().environment(), self.config) | {"FILE_API_HOST": HOST}
+
+
+class AdminPanel(ProcessService):
+    """The Django admin started by `admin_panel/start` (migrations, static files, superuser, gunicorn)."""
+
+    name = "admin"
+    port_setting = "ADMIN_PORT"
+    health_path = "/health/"
+    ready_timeout = 120.0  # migrations and collectstatic come first
+
+    @property
+    def base_url(self) -> str:
+        return self.address
+
+    def cwd(self) -> Path:
+        return REPO_ROOT / "admin_panel"
+
+    def command(self) -> list[str]:
+        return [str(self.cwd() / "start")]
+
+    def environment(self) -> dict[str, str]:
+        return _application_environment(super().environment(), self.config) | {
+            "ADMIN_HOST": HOST,
+            "DJANGO_STATIC_ROOT": str(self.config.state_dir / "admin" / "static"),
+            "DJANGO_MEDIA_ROOT": str(self.config.state_dir / "admin" / "media"),
+        }
+
+
+def _application_environment(base: dict[str, str], config: StackConfig) -> dict[str, str]:
+    env = base | config.application_environment()
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"  # so alembic, uvicorn, gunicorn resolve
+    return env
 
 
 # Start order; stopped in reverse.
-SERVICES: list[type[Service]] = [Postgres, SeaweedFS, FileAPI]
+SERVICES: list[type[Service]] = [Postgres, SeaweedFS, FileAPI, AdminPanel]

@@ -61,6 +61,17 @@ class StackConfig:
     def log_dir(self) -> Path:
         return self.state_dir / "logs"
 
+    def application_environment(self) -> dict[str, str]:
+        """What the applications (FileAPI, the admin) are started with: every setting, plus where the
+        other services are, which only the stack knows (Compose sets the same names to its own hosts)."""
+        return dict(self.env) | {
+            "POSTGRES_HOST": HOST,
+            "S3_ENDPOINT_URL": f"http://{HOST}:{self.port('S3_PORT')}",
+            "S3_PUBLIC_ENDPOINT_URL": f"http://{HOST}:{self.port('S3_PORT')}",
+            "FILE_API_URL": f"http://{HOST}:{self.port('FILE_API_PORT')}",
+            "FILE_API_PUBLIC_URL": f"http://{HOST}:{self.port('FILE_API_PORT')}",
+        }
+
 
 def _read(path: Path) -> dict[str, str]:
     return {key: value for key, value in dotenv_values(path).items() if value is not None}

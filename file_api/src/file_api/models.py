@@ -15,7 +15,7 @@ class StoredFile(Base):
     __tablename__ = "stored_file"
     __table_args__ = (CheckConstraint("size > 0", name="stored_file_size_positive"),)
     # Read created_at back with INSERT ... RETURNING instead of a second query.
-    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012  # SQLAlchemy reads a plain dict
+    __mapper_args__ = {"eager_defaults": True}  # SQLAlchemy reads a plain dict
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     # Public, unguessable id; also the object's key in the bucket, so no client input ever names an object.

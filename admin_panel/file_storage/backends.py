@@ -1,0 +1,394 @@
+"""The four storages FILE_STORAGE_BACKEND chooses from, made to stream and to give browser links.
+
+- `local`: Django's FileSystemStorage, as it is.
+- `s3`: django-storages' S3Storage; links presigned against S3_PUBLIC_ENDPOINT_URL, reads streamed.
+- `minio`: django-minio-backend's MinioBackend; uploads and reads streamed.
+- `file_api`: FileAPIStorage, this project's own client of FileAPI.
+
+The libraries' own reads load the whole object (into memory for MinioBackend, into a spooled
+temporary file for S3Storage): a film must stream, so `_open` is replaced in both.
+"""
+
+import logging
+import mimetypes
+import os
+import time
+import weakref
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from io import BufferedReader, RawIOBase
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+from urllib.parse import quote
+
+import httpx
+import minio.error
+from botocore.exceptions import ClientError
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage, Storage
+from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext as _
+from django_minio_backend.models import MinioBackend
+from storages.backends.s3 import S3Storage
+from storages.utils import clean_name
+
+logger = logging.getLogger(__name__)
+
+MiB = 1024**2
+# One part in memory at a time per upload, and 8 MiB parts allow objects up to 78 GiB.
+PART_SIZE = 8 * MiB
+READ_CHUNK_SIZE = 256 * 1024
+
+
+class RemoteFile(File):  # type: ignore[type-arg]
+    """A read-only file whose bytes come from a network stream as they are read."""
+
+    def __init__(self, stream: IO[bytes], name: str, size: int, release: Callable[[], None]) -> None:
+        super().__init__(stream, name)
+        self.size = size
+        self._release = release
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._release()
+
+
+class _ChunksReader(RawIOBase):
+    """A raw binary stream over an iterator of byte chunks (httpx streams are iterators, not files)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            self._pending = next(self._chunks, b"")
+            if not self._pending:
+                return 0
+        count = min(len(buffer), len(self._pending))
+        buffer[:count] = self._pending[:count]
+        self._pending = self._pending[count:]
+        return count
+
+
+class S3FilmStorage(S3Storage):
+    """S3Storage whose links a browser can open and whose reads stream.
+
+    Its URLs are presigned against `public_endpoint_url` (signing is local: no request is made), because
+    the endpoint the admin talks to, e.g. `http://minio:9000` inside Compose, is not one a browser reaches.
+    """
+
+    def get_default_settings(self) -> dict[str, Any]:
+        return {**super().get_default_settings(), "public_endpoint_url": None}
+
+    def url(
+        self,
+        name: str,
+        parameters: dict[str, Any] | None = None,
+        expire: int | None = None,
+        http_method: str | None = None,
+    ) -> str:
+        if not self.public_endpoint_url:
+            return str(super().url(name, parameters, expire, http_method))
+        params = {
+            **(parameters or {}),
+            "Bucket": self.bucket_name,
+            "Key": self._normalize_name(clean_name(name)),
+        }
+        url: str = self._public_client.generate_presigned_url(
+            "get_object",
+            Params=params,
+            ExpiresIn=self.querystring_expire if expire is None else expire,
+            HttpMethod=http_method,
+        )
+        return url
+
+    @property
+    def _public_client(self) -> Any:
+        client = getattr(self, "_public_client_instance", None)
+        if client is None:
+            client = self._create_session().client(
+                "s3",
+                region_name=self.region_name,
+                endpoint_url=self.public_endpoint_url,
+                config=self.client_config,
+            )
+            self._public_client_instance = client
+        return client
+
+    def _open(self, name: str, mode: str = "rb") -> RemoteFile:
+        _read_only(mode)
+        key = self._normalize_name(clean_name(name))
+        try:
+            response = self.bucket.meta.client.get_object(Bucket=self.bucket_name, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+                raise FileNotFoundError(f"no object {key!r} in bucket {self.bucket_name!r}") from exc
+            raise
+        body = response["Body"]
+        return RemoteFile(body, name, response["ContentLength"], body.close)
+
+    def check(self) -> str:
+        self.bucket.meta.client.head_bucket(Bucket=self.bucket_name)
+        return f"bucket {self.bucket_name!r} at {self.endpoint_url}"
+
+
+class MinioFilmStorage(MinioBackend):
+    """MinioBackend whose uploads and reads stream.
+
+    Its `_save` reads a whole file into memory below its multipart threshold and calls the
+    minio 7.2.19 API above it; its `_open` reads the whole object into memory. Both are replaced
+    with streamed calls of the declared length, which bound memory by the part size.
+    """
+
+    def _save(self, file_path_name: str, content: File) -> str:  # type: ignore[type-arg]
+        object_name = PurePosixPath(file_path_name).as_posix()
+        if content.seekable():
+            content.seek(0)
+        self.client.put_object(
+            bucket_name=self.bucket,
+            object_name=object_name,
+            data=content,
+            length=content.size,
+            content_type=self._guess_content_type(file_path_name, content),
+            part_size=PART_SIZE,
+        )
+        return object_name
+
+    def _open(self, object_name: str, mode: str = "rb", **kwargs: Any) -> RemoteFile:
+        _read_only(mode)
+        try:
+            response = self.client.get_object(bucket_name=self.bucket, object_name=object_name)
+        except minio.error.S3Error as exc:
+            if exc.code in {"NoSuchKey", "NoSuchObject"}:
+                raise FileNotFoundError(f"no object {object_name!r} in bucket {self.bucket!r}") from exc
+            raise
+
+        def release() -> None:
+            response.close()
+            response.release_conn()
+
+        return RemoteFile(response, object_name, int(response.headers["content-length"]), release)
+
+    def exists(self, name: str) -> bool:
+        # The library answers False on any error, which would make an unreachable server look empty.
+        try:
+            self.stat(name)
+        except minio.error.S3Error as exc:
+            if exc.code in {"NoSuchKey", "NoSuchObject"}:
+                return False
+            raise
+        return True
+
+    def size(self, name: str) -> int:
+        # The library answers 0 on any error.
+        return int(self.stat(name).size or 0)
+
+    def check(self) -> str:
+        status = self.is_minio_available()
+        if not status:
+            raise ConnectionError(f"{self.base_url} is not available: {status.details}")
+        self.check_bucket_existence()  # the library's bucket initialisation
+        return f"bucket {self.bucket!r} at {self.base_url}"
+
+
+class FileAPIError(Exception):
+    """FileAPI refused a request or could not be reached; the message is meant for the admin's user."""
+
+
+@deconstructible(path="file_storage.backends.FileAPIStorage")
+class FileAPIStorage(Storage):
+    """Keeps files in FileAPI: a name in the database is the `short_name` FileAPI chose for the file.
+
+    Uploads stream from the upload's temporary file (httpx reads a file object in 64 KiB chunks; plain
+    `requests` with `files=` would read it whole into memory). Connection errors and 502/503/504 are
+    retried with backoff; httpx does not retry on status codes, hence the loop in `_request`.
+    """
+
+    RETRY_STATUSES = frozenset({502, 503, 504})
+
+    def __init__(
+        self, base_url: str, public_url: str, token: str, timeout: float = 30.0, retries: int = 3
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.public_url = public_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self.retries = retries
+        self._client: httpx.Client | None = None
+
+    @property
+    def client(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(
+                base_url=self.base_url,
+                headers={"Authorization": f"Bearer {self.token}"},
+                timeout=httpx.Timeout(self.timeout, connect=5.0),
+            )
+            # Storages live as long as the process; close the pooled connections with the instance.
+            weakref.finalize(self, self._client.close)
+        return self._client
+
+    # Storage API
+
+    def _save(self, name: str, content: File) -> str:  # type: ignore[type-arg]
+        filename = PurePosixPath(name).name
+        content_type = getattr(content, "content_type", None) or mimetypes.guess_type(filename)[0]
+        response = self._request(
+            "POST",
+            "/api/v1/",
+            files={"file": (filename, content, content_type or "application/octet-stream")},
+            rewind=content,
+        )
+        short_name: str = response.json()["short_name"]
+        return short_name
+
+    def get_available_name(self, name: str, max_length: int | None = None) -> str:
+        return name  # FileAPI chooses the stored name; two uploads of one name are two files
+
+    def _open(self, name: str, mode: str = "rb") -> RemoteFile:
+        _read_only(mode)
+        response = self._request("GET", self._download_path(name), stream=True, missing_ok=True)
+        if response.status_code == 404:
+            response.close()
+            raise FileNotFoundError(f"FileAPI has no file {name!r}")
+        stream = BufferedReader(_ChunksReader(response.iter_raw(READ_CHUNK_SIZE)), READ_CHUNK_SIZE)
+        return RemoteFile(stream, name, int(response.headers["content-length"]), response.close)
+
+    def exists(self, name: str) -> bool:
+        return self._metadata(name) is not None
+
+    def delete(self, name: str) -> None:
+        self._request("DELETE", f"/api/v1/files/{quote(name, safe='')}", missing_ok=True)
+
+    def size(self, name: str) -> int:
+        return int(self._required_metadata(name)["size"])
+
+    def url(self, name: str | None) -> str:
+        return f"{self.public_url}{self._download_path(name or '')}"
+
+    def get_created_time(self, name: str) -> datetime:
+        return datetime.fromisoformat(self._required_metadata(name)["created_at"])
+
+    def get_modified_time(self, name: str) -> datetime:
+        return self.get_created_time(name)  # a stored file never changes
+
+    def listdir(self, path: str) -> tuple[list[str], list[str]]:
+        """FileAPI is flat: every short_name at the top, no directories."""
+        if path.strip("/"):
+            return [], []
+        names: list[str] = []
+        while True:
+            page = self._request("GET", "/api/v1/files", params={"limit": 500, "offset": len(names)}).json()
+            names += [item["short_name"] for item in page["items"]]
+            if not page["items"] or len(names) >= page["total"]:
+                return [], names
+
+    def check(self) -> str:
+        response = self._request("GET", "/api/v1/health")
+        return f"FileAPI at {self.base_url}: {response.json()['status']}"
+
+    # HTTP
+
+    def _download_path(self, name: str) -> str:
+        return f"/api/v1/download-stream/{quote(name, safe='')}"
+
+    def _metadata(self, name: str) -> dict[str, Any] | None:
+        response = self._request("GET", f"/api/v1/files/{quote(name, safe='')}", missing_ok=True)
+        if response.status_code == 404:
+            return None
+        metadata: dict[str, Any] = response.json()
+        return metadata
+
+    def _required_metadata(self, name: str) -> dict[str, Any]:
+        metadata = self._metadata(name)
+        if metadata is None:
+            raise FileNotFoundError(f"FileAPI has no file {name!r}")
+        return metadata
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        rewind: File | None = None,  # type: ignore[type-arg]
+        stream: bool = False,
+        missing_ok: bool = False,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """One request, retried on connection errors and 502/503/504; other errors raise FileAPIError."""
+        # A retried upload starts again from the first byte, which a one-way stream cannot do.
+        can_retry = rewind is None or rewind.seekable()
+        for attempt in range(1, self.retries + 1):
+            if rewind is not None and can_retry:
+                rewind.seek(0)
+            last_attempt = attempt == self.retries or not can_retry
+            try:
+                request = self.client.build_request(method, path, **kwargs)
+                response = self.client.send(request, stream=stream)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                if last_attempt:
+                    raise FileAPIError(
+                        _("FileAPI is unavailable at %(url)s: %(error)s")
+                        % {"url": self.base_url, "error": exc}
+                    ) from exc
+            except httpx.TransportError as exc:
+                raise FileAPIError(_("FileAPI did not answer in time: %(error)s") % {"error": exc}) from exc
+            else:
+                if response.status_code not in self.RETRY_STATUSES or last_attempt:
+                    return self._checked(response, missing_ok)
+                response.close()
+            time.sleep(0.5 * 2 ** (attempt - 1))
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _checked(self, response: httpx.Response, missing_ok: bool) -> httpx.Response:
+        if response.is_success or (missing_ok and response.status_code == 404):
+            return response
+        response.read()
+        detail = _detail(response)
+        response.close()
+        if response.status_code == 401:
+            raise FileAPIError(
+                _("FileAPI refused the token (FILE_API_TOKEN): %(detail)s") % {"detail": detail}
+            )
+        if response.status_code >= 500:
+            raise FileAPIError(
+                _("FileAPI is unavailable (HTTP %(status)s): %(detail)s")
+                % {"status": response.status_code, "detail": detail}
+            )
+        raise FileAPIError(
+            _("FileAPI refused the file (HTTP %(status)s): %(detail)s")
+            % {"status": response.status_code, "detail": detail}
+        )
+
+
+def check_storage(storage: Storage) -> str:
+    """Describes the storage if it is reachable and usable; raises if it is not."""
+    if isinstance(storage, FileSystemStorage):
+        location = Path(storage.location)
+        location.mkdir(parents=True, exist_ok=True)
+        if not os.access(location, os.W_OK):
+            raise PermissionError(f"{location} is not writable")
+        return f"directory {location}"
+    check: Callable[[], str] | None = getattr(storage, "check", None)
+    if check is None:
+        raise TypeError(f"no check for {type(storage).__name__}")
+    return check()
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        detail = response.json().get("detail", response.text)
+    except ValueError:
+        detail = response.text
+    return str(detail)[:500]
+
+
+def _read_only(mode: str) -> None:
+    if "w" in mode or "a" in mode or "+" in mode:
+        raise ValueError("stored films are read-only: save a new file instead")

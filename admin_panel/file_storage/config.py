@@ -1,0 +1,103 @@
+"""The storage switch: a `films_<backend>` entry of STORAGES for every backend, and the one that
+FILE_STORAGE_BACKEND selects as `films`, the storage of FilmWork.file.
+
+Every backend stays configured (not only the selected one) so `transfer_files` can read one and write
+another; only the selected backend's secrets are required at startup.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+FILM_STORAGE_ALIAS = "films"
+BACKENDS = ("local", "s3", "minio", "file_api")
+_REQUIRED_SETTINGS = {
+    "local": (),
+    "s3": ("S3_ACCESS_KEY", "S3_SECRET_KEY"),
+    "minio": ("S3_ACCESS_KEY", "S3_SECRET_KEY"),
+    "file_api": ("FILE_API_TOKEN",),
+}
+
+
+def storage_alias(backend: str) -> str:
+    return f"{FILM_STORAGE_ALIAS}_{backend}"
+
+
+def film_storages(env: environ.Env, *, media_root: Path, media_url: str) -> dict[str, dict[str, Any]]:
+    """STORAGES entries of every backend, from the same settings Compose and `make dev` pass."""
+    s3_endpoint = env.str("S3_ENDPOINT_URL", default="http://127.0.0.1:9000")
+    # What a browser can reach (the internal `http://minio:9000` is not): links are presigned against it.
+    s3_public_endpoint = env.str("S3_PUBLIC_ENDPOINT_URL", default=s3_endpoint)
+    s3_access_key = env.str("S3_ACCESS_KEY", default="")
+    s3_secret_key = env.str("S3_SECRET_KEY", default="")
+    s3_region = env.str("S3_REGION", default="us-east-1")
+    url_expiry = env.int("STORAGE_URL_EXPIRY_SECONDS", default=3600)
+    minio_bucket = env.str("ADMIN_MINIO_BUCKET", default="admin-films-minio")
+    file_api_url = env.str("FILE_API_URL", default="http://127.0.0.1:8001")
+    return {
+        storage_alias("local"): {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": media_root, "base_url": f"/{media_url}"},
+        },
+        storage_alias("s3"): {
+            "BACKEND": "file_storage.backends.S3FilmStorage",
+            "OPTIONS": {
+                "bucket_name": env.str("ADMIN_S3_BUCKET", default="admin-films-s3"),
+                "endpoint_url": s3_endpoint,
+                "public_endpoint_url": s3_public_endpoint,
+                "access_key": s3_access_key,
+                "secret_key": s3_secret_key,
+                "region_name": s3_region,
+                "addressing_style": "path",
+                "signature_version": "s3v4",
+                "file_overwrite": False,
+                "querystring_expire": url_expiry,
+            },
+        },
+        storage_alias("minio"): {
+            "BACKEND": "file_storage.backends.MinioFilmStorage",
+            "OPTIONS": {
+                # django-minio-backend reads its options back from STORAGES under this alias.
+                "storage_name": storage_alias("minio"),
+                "MINIO_ENDPOINT": urlsplit(s3_endpoint).netloc,
+                "MINIO_USE_HTTPS": urlsplit(s3_endpoint).scheme == "https",
+                "MINIO_EXTERNAL_ENDPOINT": urlsplit(s3_public_endpoint).netloc,
+                "MINIO_EXTERNAL_ENDPOINT_USE_HTTPS": urlsplit(s3_public_endpoint).scheme == "https",
+                "MINIO_ACCESS_KEY": s3_access_key,
+                "MINIO_SECRET_KEY": s3_secret_key,
+                "MINIO_REGION": s3_region,
+                "MINIO_DEFAULT_BUCKET": minio_bucket,
+                "MINIO_PRIVATE_BUCKETS": [minio_bucket],
+                "MINIO_URL_EXPIRY_HOURS": timedelta(seconds=url_expiry),
+            },
+        },
+        storage_alias("file_api"): {
+            "BACKEND": "file_storage.backends.FileAPIStorage",
+            "OPTIONS": {
+                "base_url": file_api_url,
+                "public_url": env.str("FILE_API_PUBLIC_URL", default=file_api_url),
+                "token": env.str("FILE_API_TOKEN", default=""),
+                "timeout": env.float("FILE_API_TIMEOUT_SECONDS", default=30.0),
+            },
+        },
+    }
+
+
+def selected_film_storage(
+    env: environ.Env, storages: dict[str, dict[str, Any]], backend: str
+) -> dict[str, Any]:
+    """The STORAGES entry of FILE_STORAGE_BACKEND; fails at startup on an unknown value or missing secret."""
+    if backend not in BACKENDS:
+        raise ImproperlyConfigured(
+            f"FILE_STORAGE_BACKEND={backend!r} is not a storage backend; use one of: {', '.join(BACKENDS)}"
+        )
+    missing = [name for name in _REQUIRED_SETTINGS[backend] if not env.str(name, default="")]
+    if missing:
+        raise ImproperlyConfigured(
+            f"FILE_STORAGE_BACKEND={backend} needs {', '.join(missing)} (see .env.example)"
+        )
+    return storages[storage_alias(backend)]

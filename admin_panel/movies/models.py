@@ -1,0 +1,152 @@
+"""The catalogue, in the Postgres schema `content`: films, genres, people and their links."""
+
+import uuid
+from typing import Any
+
+from django.core.files.storage import Storage, storages
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from file_storage.config import FILM_STORAGE_ALIAS
+
+
+def film_storage() -> Storage:
+    """The storage FILE_STORAGE_BACKEND selects; a callable, so switching backends changes no migration."""
+    return storages[FILM_STORAGE_ALIAS]
+
+
+class UUIDMixin(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class TimeStampedMixin(models.Model):
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    modified = models.DateTimeField(_("modified"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Genre(UUIDMixin, TimeStampedMixin):
+    name = models.CharField(_("name"), max_length=255, unique=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        db_table = 'content"."genre'
+        verbose_name = _("genre")
+        verbose_name_plural = _("genres")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Person(UUIDMixin, TimeStampedMixin):
+    full_name = models.CharField(_("full name"), max_length=255, db_index=True)
+
+    class Meta:
+        db_table = 'content"."person'
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        ordering = ["full_name"]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class FilmWork(UUIDMixin, TimeStampedMixin):
+    class Type(models.TextChoices):
+        MOVIE = "movie", _("movie")
+        TV_SHOW = "tv_show", _("TV show")
+
+    title = models.CharField(_("title"), max_length=255)
+    description = models.TextField(_("description"), blank=True)
+    creation_date = models.DateField(_("creation date"), null=True, blank=True)
+    rating = models.FloatField(
+        _("rating"), null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    type = models.CharField(_("type"), max_length=16, choices=Type.choices, default=Type.MOVIE)
+    file = models.FileField(_("file"), storage=film_storage, upload_to="films/", max_length=255, blank=True)
+    # Kept with the row: the changelist shows sizes without a request to the storage per film.
+    file_size = models.BigIntegerField(_("file size"), null=True, blank=True, editable=False)
+    genres: "models.ManyToManyField[Genre, GenreFilmWork]" = models.ManyToManyField(
+        Genre, through="GenreFilmWork", verbose_name=_("genres")
+    )
+    persons: "models.ManyToManyField[Person, PersonFilmWork]" = models.ManyToManyField(
+        Person, through="PersonFilmWork", verbose_name=_("people")
+    )
+
+    class Meta:
+        db_table = 'content"."film_work'
+        verbose_name = _("film work")
+        verbose_name_plural = _("film works")
+        ordering = ["-creation_date", "title"]
+        indexes = [
+            models.Index(fields=["title"], name="film_work_title_idx"),
+            models.Index(fields=["creation_date"], name="film_work_creation_date_idx"),
+            models.Index(fields=["rating"], name="film_work_rating_idx"),
+            models.Index(fields=["type"], name="film_work_type_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rating__gte=0, rating__lte=100) | models.Q(rating__isnull=True),
+                name="film_work_rating_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any) -> "FilmWork":
+        film = super().from_db(db, field_names, values)
+        film._loaded_file_name = film.file.name
+        return film
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.file.name != getattr(self, "_loaded_file_name", None):
+            self.file_size = self.file.size if self.file else None
+        super().save(*args, **kwargs)
+        self._loaded_file_name = self.file.name
+
+
+class GenreFilmWork(UUIDMixin):
+    film_work = models.ForeignKey(FilmWork, on_delete=models.CASCADE, verbose_name=_("film work"))
+    genre = models.ForeignKey(Genre, on_delete=models.CASCADE, verbose_name=_("genre"))
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        db_table = 'content"."genre_film_work'
+        verbose_name = _("genre of the film work")
+        verbose_name_plural = _("genres of the film work")
+        constraints = [models.UniqueConstraint(fields=["film_work", "genre"], name="genre_film_work_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.film_work}: {self.genre}"
+
+
+class PersonFilmWork(UUIDMixin):
+    class Role(models.TextChoices):
+        ACTOR = "actor", _("actor")
+        DIRECTOR = "director", _("director")
+        WRITER = "writer", _("writer")
+
+    film_work = models.ForeignKey(FilmWork, on_delete=models.CASCADE, verbose_name=_("film work"))
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, verbose_name=_("person"))
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        db_table = 'content"."person_film_work'
+        verbose_name = _("role in the film work")
+        verbose_name_plural = _("people of the film work")
+        constraints = [
+            models.UniqueConstraint(fields=["film_work", "person", "role"], name="person_film_work_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.film_work}: {self.person} ({self.get_role_display()})"

@@ -1,0 +1,165 @@
+"""Every storage backend, through the model and through the admin: the bytes stored are the bytes
+read back and downloaded, and replaced, cleared or deleted files leave storage."""
+
+import hashlib
+import os
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks
+
+from devstack.services import AdminPanel
+from movies.models import FilmWork
+
+pytestmark = pytest.mark.django_db
+
+
+def download(url: str, request: pytest.FixtureRequest) -> bytes:
+    """The bytes behind a file URL, over HTTP; a `local` URL is relative to the admin server."""
+    if url.startswith("/"):
+        admin_server: AdminPanel = request.getfixturevalue("admin_server")
+        url = admin_server.base_url + url
+    response = httpx.get(url, timeout=60)
+    assert response.status_code == 200, response.text[:300]
+    return response.content
+
+
+def test_model_save_stores_the_bytes(film_storage: Storage) -> None:
+    content = os.urandom(300_000)
+
+    film = FilmWork.objects.create(title="Stalker", file=ContentFile(content, name="Сталкер 1979.mp4"))
+
+    film.refresh_from_db()
+    assert film.file.name
+    assert film.file_size == len(content)
+    with film.file.open("rb") as stored:
+        assert stored.read() == content
+    assert film_storage.exists(film.file.name)
+    assert film_storage.size(film.file.name) == len(content)
+
+
+def test_url_downloads_the_same_bytes(film_storage: Storage, request: pytest.FixtureRequest) -> None:
+    content = os.urandom(100_000)
+    film = FilmWork.objects.create(title="Mirror", file=ContentFile(content, name="mirror.mkv"))
+
+    assert hashlib.sha256(download(film.file.url, request)).digest() == hashlib.sha256(content).digest()
+
+
+def test_exists_is_false_for_a_file_never_stored(film_storage: Storage) -> None:
+    assert not film_storage.exists("films/never-stored.mp4")
+    assert not film_storage.exists("NeverStored")
+
+
+def test_admin_add_form_stores_the_file(
+    film_storage: Storage, admin_client: Client, film_form: Callable[..., dict[str, Any]]
+) -> None:
+    content = os.urandom(50_000)
+    upload = SimpleUploadedFile("Андрей Рублёв.mp4", content, content_type="video/mp4")
+
+    response = admin_client.post(reverse("admin:movies_filmwork_add"), film_form(file=upload))
+
+    assert response.status_code == 302, response.content[:2000]
+    film = FilmWork.objects.get(title="Solaris")
+    assert film.file_size == len(content)
+    with film.file.open("rb") as stored:
+        assert stored.read() == content
+
+
+def test_replacing_the_file_deletes_the_old_one(
+    film_storage: Storage,
+    admin_client: Client,
+    film_form: Callable[..., dict[str, Any]],
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    film = FilmWork.objects.create(title="Solaris", file=ContentFile(b"first cut", name="solaris.mp4"))
+    old_name = film.file.name
+    new_upload = SimpleUploadedFile("solaris.mp4", b"director's cut")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:movies_filmwork_change", args=[film.pk]), film_form(file=new_upload)
+        )
+
+    assert response.status_code == 302, response.content[:2000]
+    film.refresh_from_db()
+    assert film.file.name != old_name
+    with film.file.open("rb") as stored:
+        assert stored.read() == b"director's cut"
+    assert not film_storage.exists(old_name)
+
+
+def test_clearing_the_file_deletes_it(
+    film_storage: Storage,
+    admin_client: Client,
+    film_form: Callable[..., dict[str, Any]],
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    film = FilmWork.objects.create(title="Solaris", file=ContentFile(b"frames", name="solaris.mp4"))
+    old_name = film.file.name
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:movies_filmwork_change", args=[film.pk]), film_form(**{"file-clear": "on"})
+        )
+
+    assert response.status_code == 302, response.content[:2000]
+    film.refresh_from_db()
+    assert film.file.name == ""
+    assert film.file_size is None
+    assert not film_storage.exists(old_name)
+
+
+def test_deleting_the_film_deletes_its_file(
+    film_storage: Storage,
+    admin_client: Client,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    film = FilmWork.objects.create(title="Solaris", file=ContentFile(b"frames", name="solaris.mp4"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(reverse("admin:movies_filmwork_delete", args=[film.pk]), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not FilmWork.objects.filter(pk=film.pk).exists()
+    assert not film_storage.exists(film.file.name)
+
+
+def test_file_is_kept_until_the_change_commits(
+    film_storage: Storage, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
+    film = FilmWork.objects.create(title="Solaris", file=ContentFile(b"frames", name="solaris.mp4"))
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        film.delete()
+        assert film_storage.exists(film.file.name)  # a rollback would still need it
+
+    assert len(callbacks) == 1
+
+
+def test_inline_error_keeps_no_stored_file(
+    film_storage: Storage,
+    admin_client: Client,
+    film_form: Callable[..., dict[str, Any]],
+    stored_names: Callable[[Storage], set[str]],
+) -> None:
+    before = stored_names(film_storage)
+    broken_inline = {  # a person row without a person: the page comes back with an error
+        "personfilmwork_set-TOTAL_FORMS": "1",
+        "personfilmwork_set-0-role": "actor",
+    }
+
+    response = admin_client.post(
+        reverse("admin:movies_filmwork_add"),
+        film_form(file=SimpleUploadedFile("solaris.mp4", b"frames"), **broken_inline),
+    )
+
+    assert response.status_code == 200
+    assert not FilmWork.objects.exists()
+    assert stored_names(film_storage) == before

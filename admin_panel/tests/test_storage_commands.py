@@ -1,0 +1,161 @@
+"""`check_storage`, `transfer_files` and the admin's health URL, on the harness's real storages."""
+
+import hashlib
+from collections.abc import Callable
+from io import StringIO
+
+import httpx
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage, storages
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client
+
+from devstack.services import AdminPanel, FileAPI, SeaweedFS
+from devstack.settings import free_ports
+from file_storage.config import storage_alias
+from movies.models import FilmWork
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def sha256_of(storage: Storage, name: str) -> str:
+    with storage.open(name) as stored:
+        return hashlib.sha256(stored.read()).hexdigest()
+
+
+class TestCheckStorage:
+    def test_reachable_backend(self, film_storage: Storage) -> None:
+        from django.conf import settings
+
+        output = run("check_storage")
+
+        assert f"FILE_STORAGE_BACKEND: {settings.FILE_STORAGE_BACKEND}" in output
+        assert f"{settings.FILE_STORAGE_BACKEND}: reachable (" in output
+
+    @pytest.mark.parametrize("backend", ["s3", "minio", "file_api"])
+    def test_unreachable_backend_fails(self, backend: str, use_film_storages: Callable[..., Storage]) -> None:
+        nowhere = f"http://127.0.0.1:{free_ports(1)[0]}"
+        use_film_storages(backend, S3_ENDPOINT_URL=nowhere, FILE_API_URL=nowhere)
+
+        with pytest.raises(CommandError, match=rf"^{backend}: unreachable: "):
+            run("check_storage")
+
+
+class TestHealth:
+    def test_health_is_ok_with_database_and_storage(self, film_storage: Storage, client: Client) -> None:
+        response = client.get("/health/")
+
+        assert response.status_code == 200
+        assert response.json()["checks"] == {"database": "ok", "storage": "ok"}
+
+    def test_health_is_503_when_storage_is_unreachable(
+        self, use_film_storages: Callable[..., Storage], client: Client
+    ) -> None:
+        use_film_storages("file_api", FILE_API_URL=f"http://127.0.0.1:{free_ports(1)[0]}")
+
+        response = client.get("/health/")
+
+        assert response.status_code == 503
+        body = response.json()
+        assert body["status"] == "unavailable"
+        assert body["backend"] == "file_api"
+        assert body["checks"]["database"] == "ok"
+        assert body["checks"]["storage"].startswith("error: FileAPIError")
+
+    def test_admin_process_answers_through_gunicorn(self, admin_server: AdminPanel) -> None:
+        assert httpx.get(f"{admin_server.base_url}/health/").json()["status"] == "ok"
+        login = httpx.get(f"{admin_server.base_url}/admin/login/")
+        assert login.status_code == 200
+        assert 'name="username"' in login.text
+
+
+@pytest.fixture
+def films_in_local(use_film_storages: Callable[..., Storage]) -> list[FilmWork]:
+    """Three films whose files are in the `local` storage."""
+    use_film_storages("local")
+    return [
+        FilmWork.objects.create(title=title, file=ContentFile(title.encode() * 1000, name=f"{title}.mp4"))
+        for title in ("Solaris", "Stalker", "Mirror")
+    ]
+
+
+class TestTransferFiles:
+    @pytest.mark.parametrize("target", ["s3", "minio", "file_api"])
+    def test_moves_every_file_verified(
+        self,
+        target: str,
+        films_in_local: list[FilmWork],
+        s3_server: SeaweedFS,
+        file_api_server: FileAPI,
+    ) -> None:
+        local, new = storages[storage_alias("local")], storages[storage_alias(target)]
+        digests = {film.pk: sha256_of(local, film.file.name) for film in films_in_local}
+
+        output = run("transfer_files", "--from", "local", "--to", target)
+
+        assert "3 file(s)" in output
+        assert f"moved 3 file(s) to {target}" in output
+        for film in films_in_local:
+            old_name = film.file.name
+            film.refresh_from_db()
+            assert sha256_of(new, film.file.name) == digests[film.pk]
+            assert not local.exists(old_name)
+
+    def test_dry_run_changes_nothing(self, films_in_local: list[FilmWork], file_api_server: FileAPI) -> None:
+        names = sorted(FilmWork.objects.values_list("file", flat=True))
+
+        output = run("transfer_files", "--from", "local", "--to", "file_api", "--dry-run")
+
+        assert output.count("would move films/") == 3
+        assert sorted(FilmWork.objects.values_list("file", flat=True)) == names
+        assert all(storages[storage_alias("local")].exists(name) for name in names)
+
+    def test_second_run_resumes_and_moves_nothing_twice(
+        self, films_in_local: list[FilmWork], file_api_server: FileAPI
+    ) -> None:
+        run("transfer_files", "--from", "local", "--to", "file_api")
+        names = sorted(FilmWork.objects.values_list("file", flat=True))
+
+        output = run("transfer_files", "--from", "local", "--to", "file_api")
+
+        assert output.startswith("0 file(s), 0 bytes, to move from local to file_api; 3 already moved")
+        assert sorted(FilmWork.objects.values_list("file", flat=True)) == names
+
+    def test_copy_left_by_an_interrupted_run_is_recognised(
+        self, films_in_local: list[FilmWork], s3_server: SeaweedFS
+    ) -> None:
+        # A run that copied Solaris to s3 under the same name, then stopped before deleting the original.
+        solaris = films_in_local[0]
+        local, s3 = storages[storage_alias("local")], storages[storage_alias("s3")]
+        with local.open(solaris.file.name) as original:
+            s3.save(solaris.file.name, original)
+
+        output = run("transfer_files", "--from", "local", "--to", "s3")
+
+        assert "2 file(s)" in output
+        assert "1 already moved" in output
+        assert not local.exists(solaris.file.name)
+
+    def test_missing_file_is_reported_and_the_others_moved(
+        self, films_in_local: list[FilmWork], file_api_server: FileAPI
+    ) -> None:
+        lost = films_in_local[0]
+        storages[storage_alias("local")].delete(lost.file.name)
+
+        with pytest.raises(CommandError, match=f"files missing from both storages: {lost.file.name}"):
+            run("transfer_files", "--from", "local", "--to", "file_api")
+
+        moved = FilmWork.objects.exclude(pk=lost.pk).values_list("file", flat=True)
+        assert all(name.isalnum() for name in moved)
+
+    def test_same_backend_twice_is_refused(self) -> None:
+        with pytest.raises(CommandError, match="--from and --to name the same backend"):
+            run("transfer_files", "--from", "s3", "--to", "s3")
