@@ -8,7 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 RUN := $(UV) run --frozen
 SIZE ?= 1024
 
-.PHONY: help install test lint format messages dev dev-down dev-logs dev-status bench bench-admin
+.PHONY: help install test lint format messages dev dev-down dev-logs dev-status manage bench bench-admin
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-11s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -51,6 +51,9 @@ dev-logs: install ## Follow the stack's logs
 
 dev-status: install ## Show which services of the stack run
 	$(RUN) python -m devstack status
+
+manage: install ## Run the admin's manage.py with the dev stack's settings: make manage ARGS="check_storage"
+	$(RUN) python -m devstack manage $(ARGS)
 
 bench: install ## Time a SIZE MiB film (default 1024) through FileAPI and print its peak memory
 	$(RUN) python file_api/benchmarks/transfer.py --size $(SIZE)

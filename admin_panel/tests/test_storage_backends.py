@@ -163,3 +163,26 @@ def test_inline_error_keeps_no_stored_file(
     assert response.status_code == 200
     assert not FilmWork.objects.exists()
     assert stored_names(film_storage) == before
+
+
+@pytest.mark.parametrize("backend", ["s3", "minio"])
+def test_s3_links_are_presigned_for_the_public_endpoint(
+    backend: str, use_film_storages: Callable[..., Storage], s3_server: Any
+) -> None:
+    """Inside Compose the admin reaches S3 as http://minio:9000; a browser must get the public address."""
+    storage = use_film_storages(backend, S3_PUBLIC_ENDPOINT_URL="https://files.cinema.example")
+
+    url = storage.url("films/solaris.mp4")
+
+    assert url.startswith("https://files.cinema.example/admin-films-")
+    assert "/films/solaris.mp4?" in url
+    assert "X-Amz-Signature=" in url
+    assert s3_server.endpoint_url not in url
+
+
+def test_file_api_links_use_the_public_url(use_film_storages: Callable[..., Storage]) -> None:
+    storage = use_film_storages("file_api", FILE_API_PUBLIC_URL="https://cinema.example/")
+
+    assert storage.url("Q7dWSbLVRJZxm6JZ34FnHP") == (
+        "https://cinema.example/api/v1/download-stream/Q7dWSbLVRJZxm6JZ34FnHP"
+    )

@@ -4,6 +4,7 @@ python -m devstack up [SERVICE...]   start in the background, wait until ready, 
 python -m devstack down              stop everything this stack started
 python -m devstack status            what runs (exit 3 when something is stopped)
 python -m devstack logs [--no-follow] [-n LINES]
+python -m devstack manage ARGS...    the admin's manage.py with the settings the stack gives the admin
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-from devstack.services import ServiceError
+from devstack.services import AdminPanel, ServiceError
 from devstack.settings import SettingsError, persistent_config
 from devstack.stack import Stack
 
@@ -61,6 +62,12 @@ def logs(stack: Stack, args: argparse.Namespace) -> int:
         return 0
 
 
+def manage(stack: Stack, args: argparse.Namespace) -> int:
+    admin = AdminPanel(stack.config)
+    command = [sys.executable, "manage.py", *args.arguments]
+    return subprocess.run(command, cwd=admin.cwd(), env=admin.environment(), check=False).returncode
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="devstack", description="Run the development stack on 127.0.0.1.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -71,8 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs_parser = commands.add_parser("logs", help="follow the log files")
     logs_parser.add_argument("--no-follow", action="store_true", help="print the last lines and exit")
     logs_parser.add_argument("-n", "--lines", type=int, default=30, help="lines per file (default 30)")
+    manage_parser = commands.add_parser("manage", help="run the admin's manage.py with the stack's settings")
+    manage_parser.add_argument("arguments", nargs=argparse.REMAINDER, help="e.g. check_storage")
     args = parser.parse_args(argv)
-    handler = {"up": up, "down": down, "status": status, "logs": logs}[args.command]
+    handler = {"up": up, "down": down, "status": status, "logs": logs, "manage": manage}[args.command]
     try:
         return handler(Stack(persistent_config()), args)
     except (SettingsError, ServiceError) as exc:
