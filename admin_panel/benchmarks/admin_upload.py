@@ -12,45 +12,18 @@ import argparse
 import hashlib
 import re
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 
 import httpx
-import psutil
 
+from devstack.measure import peak_rss
 from devstack.services import AdminPanel, FileAPI, Postgres, SeaweedFS
 from devstack.testing import running, throwaway
 
 MiB = 1024**2
 BACKENDS = ("local", "s3", "minio", "file_api")
-
-
-@contextmanager
-def peak_rss(*pids: int) -> Iterator[dict[int, int]]:
-    """Samples the RSS of the processes and their children every 20 ms; peak per top-level pid."""
-    peaks = dict.fromkeys(pids, 0)
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.is_set():
-            for pid in pids:
-                process = psutil.Process(pid)
-                for member in [process, *process.children(recursive=True)]:
-                    with suppress(psutil.NoSuchProcess):
-                        peaks[pid] = max(peaks[pid], member.memory_info().rss)
-            time.sleep(0.02)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    try:
-        yield peaks
-    finally:
-        done.set()
-        sampler.join()
 
 
 def make_film(path: Path, size: int) -> str:

@@ -9,14 +9,12 @@ FileAPI process's resident memory before and at its peak. Numbers only; it asser
 
 import argparse
 import hashlib
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 import psutil
 
+from devstack.measure import peak_rss
 from devstack.services import FileAPI, Postgres, SeaweedFS
 from devstack.testing import running, throwaway
 
@@ -42,27 +40,6 @@ class GeneratedFilm:
         return chunk
 
 
-@contextmanager
-def peak_rss(pid: int) -> Iterator[dict[str, int]]:
-    """Samples the process's RSS every 20 ms while the block runs."""
-    process = psutil.Process(pid)
-    result = {"before": process.memory_info().rss, "peak": 0}
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.is_set():
-            result["peak"] = max(result["peak"], process.memory_info().rss)
-            time.sleep(0.02)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    try:
-        yield result
-    finally:
-        done.set()
-        sampler.join()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=1024, help="file size in MiB (default 1024)")
@@ -79,7 +56,8 @@ def main() -> None:
         if pid is None:
             raise SystemExit("FileAPI is not running")
         film = GeneratedFilm(size)
-        with peak_rss(pid) as upload_memory:
+        before_upload = psutil.Process(pid).memory_info().rss
+        with peak_rss(pid) as upload_peak:
             started = time.perf_counter()
             response = client.post(
                 "/api/v1/",
@@ -92,7 +70,8 @@ def main() -> None:
         assert stored["sha256"] == film.sha256.hexdigest(), "FileAPI stored other bytes"
 
         downloaded = hashlib.sha256()
-        with peak_rss(pid) as download_memory:
+        before_download = psutil.Process(pid).memory_info().rss
+        with peak_rss(pid) as download_peak:
             started = time.perf_counter()
             with client.stream("GET", stored["url"]) as download:
                 for chunk in download.iter_raw():
@@ -102,13 +81,13 @@ def main() -> None:
 
     mib = size / MiB
     print(f"file: {mib:.0f} MiB, sha256 equal both ways")
-    for name, seconds, memory in [
-        ("upload", upload_seconds, upload_memory),
-        ("download", download_seconds, download_memory),
+    for name, seconds, before, peak in [
+        ("upload", upload_seconds, before_upload, upload_peak[pid]),
+        ("download", download_seconds, before_download, download_peak[pid]),
     ]:
         print(
             f"{name:>8}: {seconds:6.1f} s  {mib / seconds:6.0f} MiB/s  "
-            f"FileAPI RSS {memory['before'] / MiB:.0f} MiB before, {memory['peak'] / MiB:.0f} MiB peak"
+            f"FileAPI RSS {before / MiB:.0f} MiB before, {peak / MiB:.0f} MiB peak"
         )
 
 

@@ -1,0 +1,33 @@
+"""What the benchmarks measure about the stack's processes."""
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+
+import psutil
+
+
+@contextmanager
+def peak_rss(*pids: int, interval: float = 0.02) -> Iterator[dict[int, int]]:
+    """Peak resident memory of each process while the block runs: the largest of it and its children
+    (gunicorn's workers), sampled every `interval` seconds."""
+    peaks = dict.fromkeys(pids, 0)
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            for pid in pids:
+                process = psutil.Process(pid)
+                for member in [process, *process.children(recursive=True)]:
+                    with suppress(psutil.NoSuchProcess):
+                        peaks[pid] = max(peaks[pid], member.memory_info().rss)
+            time.sleep(interval)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield peaks
+    finally:
+        done.set()
+        sampler.join()
