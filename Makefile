@@ -8,10 +8,11 @@ export UV_PYTHON_DOWNLOADS := never
 RUN := $(UV) run --frozen
 SIZE ?= 1024
 
-.PHONY: help install test lint format messages dev dev-down dev-logs dev-status manage bench bench-admin
+.PHONY: help install test lint format messages up down logs ps superuser manage dev dev-down dev-logs dev-status \
+	dev-manage bench bench-admin
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-11s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -36,6 +37,32 @@ format: install ## Apply ruff's fixes and formatting
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
 
+# --- The Docker Compose stack (needs a Docker engine) ---
+COMPOSE := docker compose
+
+.env:
+	cp .env.example .env
+	@echo "Created .env from .env.example: edit it to change ports, credentials and FILE_STORAGE_BACKEND."
+
+up: .env ## Build and start the Compose stack, wait until healthy; then open http://127.0.0.1:8000/admin/
+	$(COMPOSE) up --build --detach --wait
+
+down: ## Stop the Compose stack (its volumes stay; `docker compose down --volumes` deletes them)
+	$(COMPOSE) down
+
+logs: ## Follow the Compose stack's logs
+	$(COMPOSE) logs --follow
+
+ps: ## Show the Compose stack's services and their health
+	$(COMPOSE) ps
+
+superuser: ## Create one more superuser in the Compose stack (asks for the name and password)
+	$(COMPOSE) exec admin_panel python manage.py createsuperuser
+
+manage: ## Run manage.py in the Compose stack: make manage ARGS="check_storage"
+	$(COMPOSE) exec admin_panel python manage.py $(ARGS)
+
+# --- Development ---
 messages: install ## Collect the admin's new strings into its Russian catalogue (then translate them)
 	$(RUN) --directory admin_panel django-admin makemessages -l ru --add-location file \
 		--ignore "benchmarks/*" --ignore "tests/*"
@@ -52,7 +79,7 @@ dev-logs: install ## Follow the stack's logs
 dev-status: install ## Show which services of the stack run
 	$(RUN) python -m devstack status
 
-manage: install ## Run the admin's manage.py with the dev stack's settings: make manage ARGS="check_storage"
+dev-manage: install ## Run the admin's manage.py on the `make dev` stack: make dev-manage ARGS="check_storage"
 	$(RUN) python -m devstack manage $(ARGS)
 
 bench: install ## Time a SIZE MiB film (default 1024) through FileAPI and print its peak memory

@@ -15,17 +15,19 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks
 
-from devstack.services import AdminPanel
+from devstack.services import Nginx
 from movies.models import FilmWork
 
 pytestmark = pytest.mark.django_db
 
 
 def download(url: str, request: pytest.FixtureRequest) -> bytes:
-    """The bytes behind a file URL, over HTTP; a `local` URL is relative to the admin server."""
+    """The bytes behind a file URL, over HTTP through nginx, as a browser gets them (a `local` link is a
+    path on the site; the others point at nginx's public address already)."""
+    nginx: Nginx = request.getfixturevalue("nginx_server")
     if url.startswith("/"):
-        admin_server: AdminPanel = request.getfixturevalue("admin_server")
-        url = admin_server.base_url + url
+        url = nginx.address + url
+    assert url.startswith(nginx.address), f"{url} does not go through nginx"
     response = httpx.get(url, timeout=60)
     assert response.status_code == 200, response.text[:300]
     return response.content

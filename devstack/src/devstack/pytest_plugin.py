@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from devstack.services import AdminPanel, FileAPI, Postgres, SeaweedFS
+from devstack.services import AdminPanel, FileAPI, Nginx, Postgres, SeaweedFS
 from devstack.settings import StackConfig
 from devstack.testing import running, temporary_s3, throwaway
 
@@ -54,6 +54,13 @@ def file_api_server(
 def admin_server(stack_config: StackConfig, file_api_server: FileAPI) -> Iterator[AdminPanel]:
     """Running admin (admin_panel/start: migrations, superuser, gunicorn) on the session's services."""
     with running(AdminPanel(stack_config)) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def nginx_server(stack_config: StackConfig) -> Iterator[Nginx]:
+    """Running nginx with the stack's template, in front of the session's services (as each is started)."""
+    with running(Nginx(stack_config)) as server:
         yield server
 
 

@@ -13,6 +13,7 @@ import functools
 import json
 import os
 import pwd
+import re
 import shutil
 import signal
 import subprocess
@@ -468,9 +469,109 @@ class AdminPanel(ProcessService):
     def environment(self) -> dict[str, str]:
         return _application_environment(super().environment(), self.config) | {
             "ADMIN_HOST": HOST,
-            "DJANGO_STATIC_ROOT": str(self.config.state_dir / "admin" / "static"),
-            "DJANGO_MEDIA_ROOT": str(self.config.state_dir / "admin" / "media"),
+            "DJANGO_STATIC_ROOT": str(self.config.admin_static_root),
+            "DJANGO_MEDIA_ROOT": str(self.config.admin_media_root),
         }
+
+
+class Nginx(ProcessService):
+    """nginx from Debian's package, serving the stack's one template the way the official image does:
+    `nginx/templates/default.conf.template` with its NGINX_* variables substituted, inside a main
+    configuration that keeps every file (pid, logs, temp) under the state directory."""
+
+    name = "nginx"
+    port_setting = "HTTP_PORT"
+    health_path = "/nginx-health"
+    TEMPLATE = REPO_ROOT / "nginx" / "templates" / "default.conf.template"
+    _VARIABLE = re.compile(r"\$\{(NGINX_[A-Z0-9_]+)\}")
+
+    @property
+    def prefix(self) -> Path:
+        return self.config.state_dir / "nginx"
+
+    def template_variables(self) -> dict[str, str]:
+        """The values Compose gives the official image, for the native servers on 127.0.0.1."""
+        buckets = [self.config.get(name) for name in ("ADMIN_S3_BUCKET", "ADMIN_MINIO_BUCKET")]
+        return {
+            "NGINX_LISTEN": f"{HOST}:{self.port}",
+            "NGINX_ADMIN_UPSTREAM": f"{HOST}:{self.config.port('ADMIN_PORT')}",
+            "NGINX_FILE_API_UPSTREAM": f"{HOST}:{self.config.port('FILE_API_PORT')}",
+            "NGINX_S3_UPSTREAM": f"{HOST}:{self.config.port('S3_PORT')}",
+            "NGINX_S3_BUCKETS": "|".join(re.escape(bucket) for bucket in buckets),
+            "NGINX_STATIC_ROOT": str(self.config.admin_static_root),
+            "NGINX_MEDIA_ROOT": str(self.config.admin_media_root),
+            "NGINX_MAX_BODY_SIZE": self.config.get("NGINX_MAX_BODY_SIZE"),
+        }
+
+    def write_config(self, prefix: Path | None = None) -> Path:
+        """Renders the template and the main configuration under `prefix`; returns the main file."""
+        prefix = prefix or self.prefix
+        variables = self.template_variables()
+
+        def substitute(match: re.Match[str]) -> str:
+            if match[1] not in variables:
+                raise ServiceError(f"nginx template uses ${{{match[1]}}}, which devstack does not set")
+            return variables[match[1]]
+
+        for folder in ("conf.d", "logs", "tmp"):
+            (prefix / folder).mkdir(parents=True, exist_ok=True)
+        server = self._VARIABLE.sub(substitute, self.TEMPLATE.read_text())
+        (prefix / "conf.d" / "default.conf").write_text(server)
+        main = prefix / "nginx.conf"
+        main.write_text(_NGINX_MAIN.format(prefix=prefix))
+        if os.geteuid() == 0:
+            # The workers run as `nobody`: they write the temporary files of buffered requests.
+            shutil.chown(prefix / "tmp", "nobody")
+        return main
+
+    def command(self) -> list[str]:
+        return _nginx_command(self.prefix, self.write_config())
+
+    def check(self, prefix: Path) -> str:
+        """`nginx -t` on a rendering of the configuration under `prefix`; returns nginx's report."""
+        main = self.write_config(prefix)
+        result = subprocess.run(
+            [*_nginx_command(prefix, main), "-t"], capture_output=True, text=True, check=False
+        )
+        if result.returncode:
+            raise ServiceError(f"nginx -t failed:\n{result.stderr}")
+        return result.stderr.strip()
+
+
+# The official image's /etc/nginx/nginx.conf, with every path under the state directory.
+_NGINX_MAIN = """\
+daemon off;
+worker_processes 2;
+pid {prefix}/nginx.pid;
+error_log {prefix}/logs/error.log warn;
+
+worker_rlimit_nofile 1024;
+
+events {{
+    worker_connections 512;
+}}
+
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log {prefix}/logs/access.log;
+    sendfile on;
+    keepalive_timeout 65;
+    client_body_temp_path {prefix}/tmp/client_body;
+    proxy_temp_path {prefix}/tmp/proxy;
+    fastcgi_temp_path {prefix}/tmp/fastcgi;
+    uwsgi_temp_path {prefix}/tmp/uwsgi;
+    scgi_temp_path {prefix}/tmp/scgi;
+    include {prefix}/conf.d/*.conf;
+}}
+"""
+
+
+def _nginx_command(prefix: Path, main: Path) -> list[str]:
+    nginx = shutil.which("nginx", path=f"{os.environ.get('PATH', '')}{os.pathsep}/usr/sbin")
+    if nginx is None:
+        raise ServiceError("nginx is not installed: apt-get install nginx (scripts/install-system-packages)")
+    return [nginx, "-p", str(prefix), "-c", str(main), "-e", str(prefix / "logs" / "error.log")]
 
 
 def _application_environment(base: dict[str, str], config: StackConfig) -> dict[str, str]:
@@ -480,4 +581,4 @@ def _application_environment(base: dict[str, str], config: StackConfig) -> dict[
 
 
 # Start order; stopped in reverse.
-SERVICES: list[type[Service]] = [Postgres, SeaweedFS, FileAPI, AdminPanel]
+SERVICES: list[type[Service]] = [Postgres, SeaweedFS, FileAPI, AdminPanel, Nginx]

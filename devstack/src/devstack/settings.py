@@ -61,15 +61,28 @@ class StackConfig:
     def log_dir(self) -> Path:
         return self.state_dir / "logs"
 
+    @property
+    def public_url(self) -> str:
+        """What a browser opens: nginx, in front of everything, as in Compose."""
+        return f"http://{HOST}:{self.port('HTTP_PORT')}"
+
+    @property
+    def admin_static_root(self) -> Path:
+        return self.state_dir / "admin" / "static"
+
+    @property
+    def admin_media_root(self) -> Path:
+        return self.state_dir / "admin" / "media"
+
     def application_environment(self) -> dict[str, str]:
         """What the applications (FileAPI, the admin) are started with: every setting, plus where the
         other services are, which only the stack knows (Compose sets the same names to its own hosts)."""
         return dict(self.env) | {
             "POSTGRES_HOST": HOST,
             "S3_ENDPOINT_URL": f"http://{HOST}:{self.port('S3_PORT')}",
-            "S3_PUBLIC_ENDPOINT_URL": f"http://{HOST}:{self.port('S3_PORT')}",
+            "S3_PUBLIC_ENDPOINT_URL": self.public_url,
             "FILE_API_URL": f"http://{HOST}:{self.port('FILE_API_PORT')}",
-            "FILE_API_PUBLIC_URL": f"http://{HOST}:{self.port('FILE_API_PORT')}",
+            "FILE_API_PUBLIC_URL": self.public_url,
         }
 
 

@@ -57,8 +57,14 @@ class ObjectStore:
 
     def ensure_bucket(self) -> None:
         with _translate_errors():
-            if not self.client.bucket_exists(bucket_name=self.bucket):
+            if self.client.bucket_exists(bucket_name=self.bucket):
+                return
+            try:
                 self.client.make_bucket(bucket_name=self.bucket)
+            except S3Error as exc:
+                # Another instance starting at the same time made it first.
+                if exc.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                    raise
 
     def ping(self) -> None:
         with _translate_errors():
