@@ -22,16 +22,18 @@ install: $(UV) ## Create .venv with every service and tool, from uv.lock; compil
 	$(UV) sync --frozen
 	$(RUN) --directory admin_panel django-admin compilemessages --verbosity 0
 
-# Each service's suite runs in a pytest process of its own: all three have a `tests` package.
-SUITES ?= devstack file_api admin_panel
+# Each suite runs in a pytest process of its own: the services' suites are all packages named `tests`.
+SUITES ?= devstack/tests file_api/tests admin_panel/tests tests/stack
 
-test: install ## Run every test against real Postgres, SeaweedFS, FileAPI and the admin on 127.0.0.1
-	@for suite in $(SUITES); do echo "== $$suite/tests"; $(RUN) pytest $$suite/tests || exit 1; done
+test: install ## Run every test against real Postgres, SeaweedFS, FileAPI, the admin and nginx on 127.0.0.1
+	@for suite in $(SUITES); do echo "== $$suite"; $(RUN) pytest $$suite || exit 1; done
 
-lint: install ## ruff (lint + format check) and mypy
+lint: install ## ruff, mypy, nginx -t + gixy, Compose config + hadolint (no Docker engine needed)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy
+	$(RUN) python -m devstack check-nginx
+	$(RUN) scripts/check-docker
 
 format: install ## Apply ruff's fixes and formatting
 	$(RUN) ruff check --fix .

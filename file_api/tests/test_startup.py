@@ -31,4 +31,3 @@ def test_migrations_match_the_models(file_api_server: FileAPI, monkeypatch: pyte
         monkeypatch.setenv(name, value)
 
     command.check(Config(str(ALEMBIC_INI)))
-

@@ -32,7 +32,7 @@ import minio
 import psycopg
 from psycopg import sql
 
-from devstack.settings import HOST, REPO_ROOT, StackConfig, buckets, databases, free_ports, port_in_use
+from devstack.settings import HOST, REPO_ROOT, StackConfig, buckets, free_ports, port_in_use
 
 # The venv's bin directory (weed, alembic, uvicorn): the one of the Python running us.
 VENV_BIN = Path(sys.executable).parent
@@ -234,7 +234,7 @@ class Postgres(Service):
                     conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         return self.url(name)
 
-    def _run(self, tool: str, *args: str) -> int:
+    def _binary(self, tool: str) -> Path:
         # The newest installed version (directories are named 15, 16..., older ones 9.6).
         found = sorted(
             Path("/usr/lib/postgresql").glob(f"*/bin/{tool}"),
@@ -242,7 +242,10 @@ class Postgres(Service):
         )
         if not found:
             raise ServiceError(f"{tool} not found under /usr/lib/postgresql: apt-get install postgresql")
-        command = [str(found[-1]), *args]
+        return found[-1]
+
+    def _run(self, tool: str, *args: str) -> int:
+        command = [str(self._binary(tool)), *args]
         if os.geteuid() == 0:
             command = ["runuser", "-u", "postgres", "--", *command]
         with self.log.open("ab") as log:  # the tool's messages go next to the server's own log
@@ -294,11 +297,20 @@ class Postgres(Service):
             "pg_ctl", "-D", str(self.data), "-l", str(self.log), *wait, "-s", "-o", options, "start"
         ):
             raise self.error("pg_ctl start failed")
-        try:
-            for name in databases(self.config.env):
-                self.create_database(name)
-        except psycopg.Error as exc:
-            raise self.error(f"cannot create the databases: {exc}") from exc
+        self._create_service_databases()
+
+    def _create_service_databases(self) -> None:
+        """Runs the init script the Postgres image of Compose runs, against this server."""
+        script = REPO_ROOT / "postgres" / "init" / "10-create-databases.sh"
+        bin_dir = self._binary("psql").parent
+        env = dict(os.environ) | dict(self.config.env)
+        env |= {"PGHOST": HOST, "PGPORT": str(self.port), "PGPASSWORD": self.password}
+        env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+        with self.log.open("ab") as log:
+            if subprocess.run(
+                [str(script)], env=env, stdout=log, stderr=subprocess.STDOUT, check=False
+            ).returncode:
+                raise self.error(f"{script.relative_to(REPO_ROOT)} failed")
 
     def pid(self) -> int | None:
         with contextlib.suppress(OSError, ValueError, IndexError):

@@ -116,11 +116,6 @@ def throwaway_config() -> StackConfig:
     return StackConfig(values, state_dir, throwaway=True)
 
 
-def databases(env: Mapping[str, str]) -> list[str]:
-    """The databases to create: the value of every `*_DB_NAME` setting."""
-    return sorted({value for key, value in env.items() if key.endswith("_DB_NAME") and value})
-
-
 def buckets(env: Mapping[str, str]) -> list[str]:
     """The buckets to create: the value of every `*_BUCKET` setting."""
     return sorted({value for key, value in env.items() if key.endswith("_BUCKET") and value})

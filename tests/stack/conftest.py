@@ -1,0 +1,20 @@
+"""Fixtures of the Compose stack's tests: the project as the real Compose binary resolves it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from stack_files import compose_config
+
+
+@pytest.fixture(scope="session")
+def project() -> dict[str, Any]:
+    """docker-compose.yml resolved with .env.example and the bundled MinIO (profile `minio`)."""
+    return compose_config({"COMPOSE_PROFILES": "minio"})
+
+
+@pytest.fixture(scope="session")
+def services(project: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    result: dict[str, dict[str, Any]] = project["services"]
+    return result
