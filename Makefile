@@ -8,7 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 RUN := $(UV) run --frozen
 SIZE ?= 1024
 
-.PHONY: help install test lint format messages up down logs ps superuser manage dev dev-down dev-logs dev-status \
+.PHONY: help install test e2e smoke lint format messages up down logs ps superuser manage dev dev-down dev-logs dev-status \
 	dev-manage bench bench-admin
 
 help: ## List the targets
@@ -25,8 +25,19 @@ install: $(UV) ## Create .venv with every service and tool, from uv.lock; compil
 # Each suite runs in a pytest process of its own: the services' suites are all packages named `tests`.
 SUITES ?= devstack/tests file_api/tests admin_panel/tests tests/stack
 
-test: install ## Run every test against real Postgres, SeaweedFS, FileAPI, the admin and nginx on 127.0.0.1
+test: install ## Every test: the suites against real Postgres, SeaweedFS, FileAPI, the admin, nginx; then e2e
 	@for suite in $(SUITES); do echo "== $$suite"; $(RUN) pytest $$suite || exit 1; done
+	$(MAKE) e2e
+
+e2e: install ## The browser suite through nginx against the stack without Docker, for every storage backend
+	$(RUN) python tests/e2e/run_native.py $(BACKENDS)
+
+smoke: .env ## The browser suite against the running Compose stack (`make up` first; needs a Docker engine)
+	set -a && . ./.env && set +a && \
+	E2E_BASE_URL="$${PUBLIC_URL:-http://127.0.0.1:$${HTTP_PORT:-8000}}" \
+	E2E_USERNAME="$$DJANGO_SUPERUSER_USERNAME" E2E_PASSWORD="$$DJANGO_SUPERUSER_PASSWORD" \
+	E2E_FILE_API_TOKEN="$$FILE_API_TOKEN" \
+	$(RUN) pytest tests/e2e --tracing retain-on-failure --output e2e-artifacts/smoke/failures
 
 lint: install ## ruff, mypy, nginx -t + gixy, Compose config + hadolint (no Docker engine needed)
 	$(RUN) ruff check .

@@ -1,0 +1,93 @@
+"""The admin as a person uses it, in a real browser: one method per thing they do."""
+
+import re
+from pathlib import Path
+from urllib.parse import urljoin
+
+from playwright.sync_api import Locator, Page, expect
+
+
+class AdminSite:
+    def __init__(self, page: Page, base_url: str, screenshots: Path) -> None:
+        self.page = page
+        self.base_url = base_url
+        self.screenshots = screenshots
+
+    def screenshot(self, name: str) -> None:
+        """Keeps a picture of the page as it is now, for people to look at (not compared to anything)."""
+        self.screenshots.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=self.screenshots / f"{name}.png", full_page=True)
+
+    def log_in(self, username: str, password: str) -> None:
+        self.page.goto(f"{self.base_url}/admin/")
+        self.page.fill("#id_username", username)
+        self.page.fill("#id_password", password)
+        self.page.click("input[type=submit]")
+
+    def add_genre(self, name: str) -> None:
+        self.page.goto(f"{self.base_url}/admin/movies/genre/add/")
+        self.page.fill("#id_name", name)
+        self._save()
+
+    def add_person(self, full_name: str) -> None:
+        self.page.goto(f"{self.base_url}/admin/movies/person/add/")
+        self.page.fill("#id_full_name", full_name)
+        self._save()
+
+    def add_film(
+        self, title: str, file: Path, genre: str | None = None, person: tuple[str, str] | None = None
+    ) -> str:
+        """Fills the add form, a genre and a (person, role) through the inlines' autocomplete; returns the
+        change page's URL."""
+        self.page.goto(f"{self.base_url}/admin/movies/filmwork/add/")
+        self.page.fill("#id_title", title)
+        self.page.select_option("#id_type", "movie")
+        self.page.fill("#id_rating", "87")
+        if genre:
+            self._autocomplete("id_genrefilmwork_set-0-genre", genre)
+        if person:
+            self._autocomplete("id_personfilmwork_set-0-person", person[0])
+            self.page.select_option("#id_personfilmwork_set-0-role", person[1])
+        self.page.set_input_files("#id_file", file)
+        self._save()
+        return self.change_url(title)
+
+    def change_url(self, title: str) -> str:
+        row = self.changelist_row(title)
+        href = row.locator("th a").get_attribute("href")
+        assert href, f"no change link for {title!r}"
+        return urljoin(self.base_url, href)
+
+    def changelist_row(self, title: str) -> Locator:
+        self.page.goto(f"{self.base_url}/admin/movies/filmwork/?q={title}")
+        row = self.page.locator("#result_list tbody tr", has_text=title)
+        expect(row).to_have_count(1)
+        return row
+
+    def file_link(self, change_url: str) -> str:
+        """The URL the change page links the stored file at ("Currently: <a href>")."""
+        self.page.goto(change_url)
+        href = self.page.locator("p.file-upload a").first.get_attribute("href")
+        assert href, "the change page shows no file"
+        return urljoin(self.base_url, href)
+
+    def replace_file(self, change_url: str, file: Path) -> None:
+        self.page.goto(change_url)
+        self.page.set_input_files("#id_file", file)
+        self._save()
+
+    def delete_film(self, change_url: str) -> None:
+        self.page.goto(change_url)
+        self.page.click("a.deletelink")
+        self.page.click("input[type=submit]")
+        expect(self.page.locator(".messagelist .success")).to_be_visible()
+
+    def _autocomplete(self, select_id: str, text: str) -> None:
+        # Django's autocomplete is select2: open it, type, pick the match the server sends back.
+        self.page.click(f"#{select_id} + .select2 .select2-selection")
+        self.page.fill(".select2-container--open .select2-search__field", text)
+        self.page.locator(".select2-results__option", has_text=re.compile(re.escape(text))).first.click()
+
+    def _save(self) -> None:
+        self.page.click("input[name=_save]")
+        expect(self.page.locator(".messagelist .success")).to_be_visible()

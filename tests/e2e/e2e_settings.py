@@ -1,0 +1,47 @@
+"""Where the e2e suite finds the running system: all from the environment, so the same suite runs
+against the stack without Docker (`make e2e`) and against Compose (`make smoke`)."""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+# Chromium as root in a container, with no network but the stack's: the flags of ../shared/ENVIRONMENT.md.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass(frozen=True)
+class E2ESettings:
+    base_url: str
+    username: str
+    password: str
+    file_api_token: str
+    artifacts: Path
+    big_file_mib: int
+    chromium: str
+
+    @classmethod
+    def from_environment(cls) -> "E2ESettings":
+        def required(name: str) -> str:
+            value = os.environ.get(name)
+            if not value:
+                raise RuntimeError(f"set {name}: the e2e suite tests a running stack (make e2e, make smoke)")
+            return value
+
+        return cls(
+            base_url=required("E2E_BASE_URL").rstrip("/"),
+            username=required("E2E_USERNAME"),
+            password=required("E2E_PASSWORD"),
+            file_api_token=required("E2E_FILE_API_TOKEN"),
+            artifacts=Path(os.environ.get("E2E_ARTIFACTS", "e2e-artifacts")),
+            big_file_mib=int(os.environ.get("E2E_BIG_FILE_MIB", "200")),
+            chromium=os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"),
+        )

@@ -1,0 +1,63 @@
+"""`make e2e`: the end-to-end suite against the stack without Docker, once per storage backend.
+
+One throwaway stack (Postgres, SeaweedFS, FileAPI, nginx) on free ports of 127.0.0.1; for each backend
+the admin is started with that FILE_STORAGE_BACKEND, the suite runs through nginx, and the admin is
+stopped again. Starting the rest once keeps the run short and changes nothing the suite sees: it
+reads the backend from the admin's health URL. Everything is stopped at the end, also on failure.
+Screenshots of the key pages, and a Playwright trace of any failure, go to e2e-artifacts/<backend>/.
+"""
+
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from devstack.services import AdminPanel, FileAPI, Nginx, Postgres, SeaweedFS
+from devstack.testing import running, throwaway
+
+BACKENDS = ("local", "s3", "minio", "file_api")
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO_ROOT / "e2e-artifacts"
+
+
+def main() -> int:
+    backends = sys.argv[1:] or list(BACKENDS)
+    results: dict[str, int] = {}
+    with (
+        throwaway() as config,
+        running(Postgres(config)),
+        running(SeaweedFS(config)),
+        running(FileAPI(config)),
+        running(Nginx(config)) as nginx,
+    ):
+        for backend in backends:
+            admin_config = replace(config, env={**config.env, "FILE_STORAGE_BACKEND": backend})
+            with running(AdminPanel(admin_config)):
+                print(f"== e2e with FILE_STORAGE_BACKEND={backend}", flush=True)
+                artifacts = ARTIFACTS / backend
+                environment = os.environ | {
+                    "E2E_BASE_URL": nginx.address,
+                    "E2E_USERNAME": config.get("DJANGO_SUPERUSER_USERNAME"),
+                    "E2E_PASSWORD": config.get("DJANGO_SUPERUSER_PASSWORD"),
+                    "E2E_FILE_API_TOKEN": config.get("FILE_API_TOKEN"),
+                    "E2E_ARTIFACTS": str(ARTIFACTS),
+                }
+                command = [
+                    sys.executable, "-m", "pytest", "tests/e2e",
+                    "--tracing", "retain-on-failure", "--screenshot", "only-on-failure",
+                    "--output", str(artifacts / "failures"),
+                ]  # fmt: skip
+                results[backend] = subprocess.run(
+                    command, cwd=REPO_ROOT, env=environment, check=False
+                ).returncode
+    passed = [backend for backend, code in results.items() if code == 0]
+    failed = [backend for backend, code in results.items() if code != 0]
+    print(f"e2e backends passed: {', '.join(passed) or 'none'}; failed: {', '.join(failed) or 'none'}")
+    # The plain summary CI reads: one line per run of the suite, one run per backend.
+    print(f"e2e: {len(passed)} passed, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
