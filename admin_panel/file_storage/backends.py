@@ -16,6 +16,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from functools import cached_property
 from io import BufferedReader, RawIOBase
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -108,18 +109,15 @@ class S3FilmStorage(S3Storage):
         )
         return url
 
-    @property
+    @cached_property
     def _public_client(self) -> Any:
-        client = getattr(self, "_public_client_instance", None)
-        if client is None:
-            client = self._create_session().client(
-                "s3",
-                region_name=self.region_name,
-                endpoint_url=self.public_endpoint_url,
-                config=self.client_config,
-            )
-            self._public_client_instance = client
-        return client
+        session = self._create_session()
+        return session.client(
+            "s3",
+            region_name=self.region_name,
+            endpoint_url=self.public_endpoint_url,
+            config=self.client_config,
+        )
 
     def _open(self, name: str, mode: str = "rb") -> RemoteFile:
         _read_only(mode)
@@ -264,7 +262,7 @@ class FileAPIStorage(Storage):
         return self._metadata(name) is not None
 
     def delete(self, name: str) -> None:
-        self._request("DELETE", f"/api/v1/files/{quote(name, safe='')}", missing_ok=True)
+        self._request("DELETE", self._metadata_path(name), missing_ok=True)
 
     def size(self, name: str) -> int:
         return int(self._required_metadata(name)["size"])
@@ -298,8 +296,11 @@ class FileAPIStorage(Storage):
     def _download_path(self, name: str) -> str:
         return f"/api/v1/download-stream/{quote(name, safe='')}"
 
+    def _metadata_path(self, name: str) -> str:
+        return f"/api/v1/files/{quote(name, safe='')}"
+
     def _metadata(self, name: str) -> dict[str, Any] | None:
-        response = self._request("GET", f"/api/v1/files/{quote(name, safe='')}", missing_ok=True)
+        response = self._request("GET", self._metadata_path(name), missing_ok=True)
         if response.status_code == 404:
             return None
         metadata: dict[str, Any] = response.json()
