@@ -7,7 +7,8 @@ import tempfile
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("POSTGRES_USER", "app")
 os.environ.setdefault("POSTGRES_PASSWORD", "set-by-the-harness")
-os.environ.setdefault("DJANGO_MEDIA_ROOT", tempfile.mkdtemp(prefix="admin-test-media-"))
+# Never inside the repository. The tests that store films point the storages at the harness's own folder.
+os.environ.setdefault("DJANGO_MEDIA_ROOT", os.path.join(tempfile.gettempdir(), "admin-panel-test-media"))
 
 from config.settings.base import *  # noqa: F403
 
