@@ -13,6 +13,8 @@ from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
+from file_storage.cleanup import delete_unused_file
+
 logger = logging.getLogger(__name__)
 
 
@@ -25,10 +27,7 @@ class FilesStoredForRequest:
 
     def discard(self) -> None:
         for storage, name in self.files:
-            try:
-                storage.delete(name)
-            except Exception:
-                logger.exception("could not delete the unused stored file %r", name)
+            delete_unused_file(storage, name)
 
 
 class StoreFilesOnValidationForm(forms.ModelForm):  # type: ignore[type-arg]

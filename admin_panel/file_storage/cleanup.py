@@ -42,12 +42,14 @@ def delete_replaced_files(model: type[models.Model]) -> None:
     post_delete.connect(delete_with_row, sender=model, weak=False, dispatch_uid=f"{uid}.post_delete")
 
 
-def _delete_after_commit(storage: Storage, name: str) -> None:
-    def delete() -> None:
-        try:
-            storage.delete(name)
-        except Exception:
-            # The change is committed: a storage outage must not turn it into an error page.
-            logger.exception("could not delete the stored file %r; remove it by hand", name)
+def delete_unused_file(storage: Storage, name: str) -> None:
+    """Deletes a file nothing refers to any more; a storage that refuses is logged, not raised: the
+    change that made the file unused stands, and an outage must not turn it into an error page."""
+    try:
+        storage.delete(name)
+    except Exception:
+        logger.exception("could not delete the unused stored file %r; remove it by hand", name)
 
-    transaction.on_commit(delete)
+
+def _delete_after_commit(storage: Storage, name: str) -> None:
+    transaction.on_commit(lambda: delete_unused_file(storage, name))

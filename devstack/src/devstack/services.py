@@ -131,6 +131,11 @@ class ProcessService(Service):
     def address(self) -> str:
         return f"http://{HOST}:{self.port}"
 
+    @property
+    def base_url(self) -> str:
+        """The server's HTTP root, for clients (the same as `address`)."""
+        return self.address
+
     @abstractmethod
     def command(self) -> list[str]: ...
 
@@ -443,10 +448,6 @@ class FileAPI(ProcessService):
     health_path = "/api/v1/health"
 
     @property
-    def base_url(self) -> str:
-        return self.address
-
-    @property
     def token(self) -> str:
         return self.config.get("FILE_API_TOKEN")
 
@@ -467,10 +468,6 @@ class AdminPanel(ProcessService):
     port_setting = "ADMIN_PORT"
     health_path = "/health/"
     ready_timeout = 120.0  # migrations and collectstatic come first
-
-    @property
-    def base_url(self) -> str:
-        return self.address
 
     def cwd(self) -> Path:
         return REPO_ROOT / "admin_panel"
