@@ -9,7 +9,7 @@ RUN := $(UV) run --frozen
 SIZE ?= 1024
 
 .PHONY: help install test e2e smoke lint format messages up down logs ps superuser manage dev dev-down dev-logs dev-status \
-	dev-manage bench bench-admin
+	dev-manage bench bench-admin compose-up compose-test compose-down compose
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -32,12 +32,8 @@ test: install ## Every test: the suites against real Postgres, SeaweedFS, FileAP
 e2e: install ## The browser suite through nginx against the stack without Docker, for every storage backend
 	$(RUN) python tests/e2e/run_native.py $(BACKENDS)
 
-smoke: .env ## The browser suite against the running Compose stack (`make up` first; needs a Docker engine)
-	set -a && . ./.env && set +a && \
-	E2E_BASE_URL="$${PUBLIC_URL:-http://127.0.0.1:$${HTTP_PORT:-8000}}" \
-	E2E_USERNAME="$$DJANGO_SUPERUSER_USERNAME" E2E_PASSWORD="$$DJANGO_SUPERUSER_PASSWORD" \
-	E2E_FILE_API_TOKEN="$$FILE_API_TOKEN" \
-	$(RUN) pytest tests/e2e --tracing retain-on-failure --output e2e-artifacts/smoke/failures
+smoke: .env install ## The browser suite against the running Compose stack of `make up`, settings from .env
+	$(RUN) python tests/e2e/suite.py --env-file .env --label smoke -m "not compose"
 
 lint: install ## ruff, mypy, nginx -t + gixy, Compose config + hadolint (no Docker engine needed)
 	$(RUN) ruff check .
@@ -74,6 +70,19 @@ superuser: ## Create one more superuser in the Compose stack (asks for the name 
 
 manage: ## Run manage.py in the Compose stack: make manage ARGS="check_storage"
 	$(COMPOSE) exec admin_panel python manage.py $(ARGS)
+
+# --- The Compose stack in the Docker sandbox: an engine of its own, stand-in base images (root only) ---
+compose-up: install ## Docker sandbox: start its engine, build every image, run the Compose stack (.env.example)
+	$(RUN) python docker-sandbox/sandbox.py up
+
+compose-test: install ## Docker sandbox: build, run the Compose stack, the browser suite per backend, restarts; remove
+	$(RUN) python docker-sandbox/sandbox.py test
+
+compose-down: install ## Docker sandbox: remove the stack with its volumes, stop the engine
+	$(RUN) python docker-sandbox/sandbox.py down
+
+compose: install ## Docker sandbox: docker compose on its stack: make compose ARGS="logs nginx"
+	$(RUN) python docker-sandbox/sandbox.py compose $(ARGS)
 
 # --- Development ---
 messages: install ## Collect the admin's new strings into its Russian catalogue (then translate them)

@@ -2,6 +2,7 @@
 against the stack without Docker (`make e2e`) and against Compose (`make smoke`)."""
 
 import os
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,9 @@ class E2ESettings:
     artifacts: Path
     big_file_mib: int
     chromium: str
+    # The command that drives the Compose stack under test (`docker compose`, or the sandbox's); only the
+    # tests marked `compose` use it.
+    compose_command: list[str]
 
     @classmethod
     def from_environment(cls) -> "E2ESettings":
@@ -44,4 +48,5 @@ class E2ESettings:
             artifacts=Path(os.environ.get("E2E_ARTIFACTS", "e2e-artifacts")),
             big_file_mib=int(os.environ.get("E2E_BIG_FILE_MIB", "200")),
             chromium=os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"),
+            compose_command=shlex.split(os.environ.get("E2E_COMPOSE", "")),
         )

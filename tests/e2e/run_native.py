@@ -7,18 +7,15 @@ reads the backend from the admin's health URL. Everything is stopped at the end,
 Screenshots of the key pages, and a Playwright trace of any failure, go to e2e-artifacts/<backend>/.
 """
 
-import os
-import subprocess
 import sys
 from dataclasses import replace
-from pathlib import Path
+
+from suite import run_suite
 
 from devstack.services import AdminPanel, FileAPI, Nginx, Postgres, SeaweedFS
 from devstack.testing import running, throwaway
 
 BACKENDS = ("local", "s3", "minio", "file_api")
-REPO_ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO_ROOT / "e2e-artifacts"
 
 
 def main() -> int:
@@ -35,22 +32,8 @@ def main() -> int:
             admin_config = replace(config, env={**config.env, "FILE_STORAGE_BACKEND": backend})
             with running(AdminPanel(admin_config)):
                 print(f"== e2e with FILE_STORAGE_BACKEND={backend}", flush=True)
-                artifacts = ARTIFACTS / backend
-                environment = os.environ | {
-                    "E2E_BASE_URL": nginx.address,
-                    "E2E_USERNAME": config.get("DJANGO_SUPERUSER_USERNAME"),
-                    "E2E_PASSWORD": config.get("DJANGO_SUPERUSER_PASSWORD"),
-                    "E2E_FILE_API_TOKEN": config.get("FILE_API_TOKEN"),
-                    "E2E_ARTIFACTS": str(ARTIFACTS),
-                }
-                command = [
-                    sys.executable, "-m", "pytest", "tests/e2e",
-                    "--tracing", "retain-on-failure", "--screenshot", "only-on-failure",
-                    "--output", str(artifacts / "failures"),
-                ]  # fmt: skip
-                results[backend] = subprocess.run(
-                    command, cwd=REPO_ROOT, env=environment, check=False
-                ).returncode
+                # The Compose-only tests drive `docker compose`: not for this stack.
+                results[backend] = run_suite(nginx.address, config.env, backend, "-m", "not compose")
     passed = [backend for backend, code in results.items() if code == 0]
     failed = [backend for backend, code in results.items() if code != 0]
     print(f"e2e backends passed: {', '.join(passed) or 'none'}; failed: {', '.join(failed) or 'none'}")

@@ -1,26 +1,15 @@
 """A film's file through the admin in a real browser, for whichever storage backend the stack runs:
 stored, listed with its size, downloaded from its link with the same bytes, replaced, deleted."""
 
-import hashlib
 from typing import Any
 
 import httpx
 from admin_site import AdminSite
+from downloads import sha256_of
 from e2e_settings import E2ESettings
 from playwright.sync_api import expect
 
 MiB = 1024 * 1024
-
-
-def sha256_of(url: str, site: httpx.Client, e2e: E2ESettings) -> str:
-    """Downloads a link as a browser would, through nginx (every link must point there)."""
-    assert url.startswith(e2e.base_url), f"{url} does not go through nginx at {e2e.base_url}"
-    digest = hashlib.sha256()
-    with site.stream("GET", url) as response:
-        assert response.status_code == 200, f"{url}: {response.status_code}"
-        for chunk in response.iter_bytes():
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def test_film_with_genre_person_and_file(
