@@ -323,7 +323,8 @@ def sandbox(keep: bool = False, backend: str | None = None) -> Iterator[Stack]:
     if backend:
         stack.settings["FILE_STORAGE_BACKEND"] = backend
     port = int(stack.settings["HTTP_PORT"])
-    if port_in_use(port):
+    # Busy before our engine runs: someone else's (a running sandbox publishes it itself).
+    if engine.pid() is None and port_in_use(port):
         raise SandboxError(f"port {port} on {HOST} is in use (make dev?): set HTTP_PORT to a free port")
     engine.start()
     try:
