@@ -226,21 +226,19 @@ class Images:
 
     def build_all(self) -> None:
         services = self.stack.services()
-        built_by_compose = {name: spec["build"] for name, spec in services.items() if "build" in spec}
+        # service -> (build context, Dockerfile) of the images Compose builds itself
+        builds: dict[str, tuple[str, Path]] = {}
+        for name, spec in services.items():
+            if isinstance(build := spec.get("build"), dict):
+                builds[name] = (build["context"], Path(build["context"]) / build["dockerfile"])
         named = {str(spec["image"]) for spec in services.values() if "image" in spec}
-        for spec in built_by_compose.values():
-            assert isinstance(spec, dict)
-            named |= {base_image(Path(spec["context"]) / spec["dockerfile"])}
+        named |= {base_image(dockerfile) for _, dockerfile in builds.values()}
         for image in sorted(named):
             self.stand_in(image)
-        for service, spec in built_by_compose.items():
-            assert isinstance(spec, dict)
+        for service, (context, dockerfile) in builds.items():
             # The name Compose gives an image it builds: <project>-<service>.
             tag = f"{PROJECT}-{service}"
-            dockerfile = str(Path(spec["context"]) / spec["dockerfile"])
-            self._timed(
-                tag, "build", "--network", "host", "--file", dockerfile, "--tag", tag, spec["context"]
-            )
+            self._timed(tag, "build", "--network", "host", "--file", str(dockerfile), "--tag", tag, context)
 
     def stand_in(self, image: str) -> None:
         """Builds the stand-in of `image` (docker-sandbox/images/<repository>/) under that very name."""
