@@ -1,13 +1,17 @@
-"""GET and HEAD /api/v1/download-stream/{short_name}: headers, byte ranges, conditional requests."""
+"""GET and HEAD /api/v1/download-stream/{short_name}: headers, byte ranges, conditional requests.
+
+Every test runs twice: against FileAPI directly (FileAPI streams the bytes) and through nginx (FileAPI
+authorizes, nginx streams the bytes from S3 itself): both must answer the same.
+"""
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from devstack.services import SeaweedFS
+from devstack.services import FileAPI, Nginx, SeaweedFS
 
 SIZE = 1000
 CONTENT = os.urandom(SIZE)
@@ -24,8 +28,26 @@ def stored(api: httpx.Client, auth: dict[str, str]) -> dict[str, Any]:
     return body
 
 
-def test_full_download_has_every_header(api: httpx.Client, stored: dict[str, Any]) -> None:
-    response = api.get(stored["url"])
+@pytest.fixture(scope="module", params=["file_api", "nginx"])
+def reader(request: pytest.FixtureRequest, file_api_server: FileAPI) -> Iterator[httpx.Client]:
+    """A client that downloads from FileAPI itself, or through nginx."""
+    if request.param == "nginx":
+        nginx: Nginx = request.getfixturevalue("nginx_server")
+        base_url = nginx.base_url
+    else:
+        base_url = file_api_server.base_url
+    with httpx.Client(base_url=base_url, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def link(stored: dict[str, Any]) -> str:
+    """The file's link without its origin, for either reader."""
+    return str(httpx.URL(stored["url"]).copy_with(scheme=None, host=None, port=None))
+
+
+def test_full_download_has_every_header(reader: httpx.Client, stored: dict[str, Any], link: str) -> None:
+    response = reader.get(link)
 
     assert response.status_code == 200
     assert response.content == CONTENT
@@ -53,9 +75,9 @@ def test_full_download_has_every_header(api: httpx.Client, stored: dict[str, Any
     ],
 )
 def test_range_is_206_with_exactly_those_bytes(
-    api: httpx.Client, stored: dict[str, Any], range_header: str, start: int, end: int
+    reader: httpx.Client, stored: dict[str, Any], link: str, range_header: str, start: int, end: int
 ) -> None:
-    response = api.get(stored["url"], headers={"Range": range_header})
+    response = reader.get(link, headers={"Range": range_header})
 
     assert response.status_code == 206
     assert response.content == CONTENT[start : end + 1]
@@ -64,8 +86,10 @@ def test_range_is_206_with_exactly_those_bytes(
 
 
 @pytest.mark.parametrize("range_header", ["bytes=1000-", "bytes=5000-6000", "bytes=-0"])
-def test_unsatisfiable_range_is_416(api: httpx.Client, stored: dict[str, Any], range_header: str) -> None:
-    response = api.get(stored["url"], headers={"Range": range_header})
+def test_unsatisfiable_range_is_416(
+    reader: httpx.Client, stored: dict[str, Any], link: str, range_header: str
+) -> None:
+    response = reader.get(link, headers={"Range": range_header})
 
     assert response.status_code == 416
     assert response.headers["content-range"] == f"bytes */{SIZE}"
@@ -73,8 +97,10 @@ def test_unsatisfiable_range_is_416(api: httpx.Client, stored: dict[str, Any], r
 
 
 @pytest.mark.parametrize("range_header", ["bytes=abc", "bytes=9-2", "bytes=-", "bytes", "bytes=1-2-3"])
-def test_malformed_range_is_400(api: httpx.Client, stored: dict[str, Any], range_header: str) -> None:
-    response = api.get(stored["url"], headers={"Range": range_header})
+def test_malformed_range_is_400(
+    reader: httpx.Client, stored: dict[str, Any], link: str, range_header: str
+) -> None:
+    response = reader.get(link, headers={"Range": range_header})
 
     assert response.status_code == 400
     assert response.json()["detail"].startswith("malformed Range header")
@@ -82,16 +108,16 @@ def test_malformed_range_is_400(api: httpx.Client, stored: dict[str, Any], range
 
 @pytest.mark.parametrize("range_header", ["items=0-5", "bytes=0-1,5-6"])
 def test_range_this_server_does_not_serve_gets_the_whole_file(
-    api: httpx.Client, stored: dict[str, Any], range_header: str
+    reader: httpx.Client, stored: dict[str, Any], link: str, range_header: str
 ) -> None:
-    response = api.get(stored["url"], headers={"Range": range_header})
+    response = reader.get(link, headers={"Range": range_header})
 
     assert response.status_code == 200
     assert response.content == CONTENT
 
 
-def test_head_sends_headers_without_body(api: httpx.Client, stored: dict[str, Any]) -> None:
-    response = api.head(stored["url"])
+def test_head_sends_headers_without_body(reader: httpx.Client, stored: dict[str, Any], link: str) -> None:
+    response = reader.head(link)
 
     assert response.status_code == 200
     assert response.content == b""
@@ -100,8 +126,8 @@ def test_head_sends_headers_without_body(api: httpx.Client, stored: dict[str, An
     assert response.headers["accept-ranges"] == "bytes"
 
 
-def test_head_with_range_describes_the_part(api: httpx.Client, stored: dict[str, Any]) -> None:
-    response = api.head(stored["url"], headers={"Range": "bytes=10-19"})
+def test_head_with_range_describes_the_part(reader: httpx.Client, stored: dict[str, Any], link: str) -> None:
+    response = reader.head(link, headers={"Range": "bytes=10-19"})
 
     assert response.status_code == 206
     assert response.headers["content-range"] == f"bytes 10-19/{SIZE}"
@@ -109,50 +135,58 @@ def test_head_with_range_describes_the_part(api: httpx.Client, stored: dict[str,
 
 
 @pytest.mark.parametrize("if_none_match", ["{etag}", "W/{etag}", '"other", {etag}', "*"])
-def test_matching_if_none_match_is_304(api: httpx.Client, stored: dict[str, Any], if_none_match: str) -> None:
+def test_matching_if_none_match_is_304(
+    reader: httpx.Client, stored: dict[str, Any], link: str, if_none_match: str
+) -> None:
     etag = f'"{stored["sha256"]}"'
 
-    response = api.get(stored["url"], headers={"If-None-Match": if_none_match.format(etag=etag)})
+    response = reader.get(link, headers={"If-None-Match": if_none_match.format(etag=etag)})
 
     assert response.status_code == 304
     assert response.content == b""
     assert response.headers["etag"] == etag
 
 
-def test_other_if_none_match_gets_the_file(api: httpx.Client, stored: dict[str, Any]) -> None:
-    response = api.get(stored["url"], headers={"If-None-Match": '"something-else"'})
+def test_other_if_none_match_gets_the_file(reader: httpx.Client, stored: dict[str, Any], link: str) -> None:
+    response = reader.get(link, headers={"If-None-Match": '"something-else"'})
 
     assert response.status_code == 200
     assert response.content == CONTENT
 
 
-def test_if_modified_since_after_upload_is_304(api: httpx.Client, stored: dict[str, Any]) -> None:
-    last_modified = api.head(stored["url"]).headers["last-modified"]
+def test_if_modified_since_after_upload_is_304(
+    reader: httpx.Client, stored: dict[str, Any], link: str
+) -> None:
+    last_modified = reader.head(link).headers["last-modified"]
 
-    response = api.get(stored["url"], headers={"If-Modified-Since": last_modified})
+    response = reader.get(link, headers={"If-Modified-Since": last_modified})
 
     assert response.status_code == 304
 
 
-def test_if_range_with_current_etag_gets_the_range(api: httpx.Client, stored: dict[str, Any]) -> None:
+def test_if_range_with_current_etag_gets_the_range(
+    reader: httpx.Client, stored: dict[str, Any], link: str
+) -> None:
     headers = {"Range": "bytes=0-3", "If-Range": f'"{stored["sha256"]}"'}
 
-    response = api.get(stored["url"], headers=headers)
+    response = reader.get(link, headers=headers)
 
     assert response.status_code == 206
     assert response.content == CONTENT[:4]
 
 
-def test_if_range_with_stale_etag_gets_the_whole_file(api: httpx.Client, stored: dict[str, Any]) -> None:
-    response = api.get(stored["url"], headers={"Range": "bytes=0-3", "If-Range": '"an-old-version"'})
+def test_if_range_with_stale_etag_gets_the_whole_file(
+    reader: httpx.Client, stored: dict[str, Any], link: str
+) -> None:
+    response = reader.get(link, headers={"Range": "bytes=0-3", "If-Range": '"an-old-version"'})
 
     assert response.status_code == 200
     assert response.content == CONTENT
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
-def test_unknown_short_name_is_404(api: httpx.Client, method: str) -> None:
-    response = api.request(method, "/api/v1/download-stream/NoSuchFile")
+def test_unknown_short_name_is_404(reader: httpx.Client, method: str) -> None:
+    response = reader.request(method, "/api/v1/download-stream/NoSuchFile")
 
     assert response.status_code == 404
     if method == "GET":
@@ -161,7 +195,7 @@ def test_unknown_short_name_is_404(api: httpx.Client, method: str) -> None:
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 def test_row_without_object_is_404_not_a_broken_200(
-    api: httpx.Client,
+    reader: httpx.Client,
     upload: Callable[..., dict[str, Any]],
     s3_server: SeaweedFS,
     bucket: str,
@@ -170,7 +204,7 @@ def test_row_without_object_is_404_not_a_broken_200(
     lost = upload(b"frames")
     s3_server.client.remove_object(bucket_name=bucket, object_name=lost["short_name"])
 
-    response = api.request(method, lost["url"])
+    response = reader.request(method, httpx.URL(lost["url"]).raw_path.decode())
 
     assert response.status_code == 404
     if method == "GET":

@@ -550,14 +550,15 @@ class Nginx(ProcessService):
 # The official image's /etc/nginx/nginx.conf, with every path under the state directory.
 _NGINX_MAIN = """\
 daemon off;
-worker_processes 2;
+worker_processes auto;
 pid {prefix}/nginx.pid;
 error_log {prefix}/logs/error.log warn;
 
-worker_rlimit_nofile 1024;
+# A viewer holds two connections (its own and nginx's to S3): room for a thousand viewers per worker.
+worker_rlimit_nofile 4096;
 
 events {{
-    worker_connections 512;
+    worker_connections 2048;
 }}
 
 http {{

@@ -3,7 +3,7 @@
 from functools import cached_property
 from urllib.parse import urlsplit
 
-from pydantic import AnyHttpUrl, PositiveInt, SecretStr
+from pydantic import AnyHttpUrl, NonNegativeInt, PositiveFloat, PositiveInt, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import URL
 
@@ -22,6 +22,12 @@ class Settings(BaseSettings):
     postgres_user: str
     postgres_password: SecretStr
     file_api_db_name: str = "file_api"
+    # Connections per FileAPI process: pool_size kept open, max_overflow more under a burst. A request
+    # holds one only while it reads or writes a row (never while bytes flow), so a few serve hundreds
+    # of clients; a request that waits longer than pool_timeout for one gets 503, not a hang.
+    file_api_db_pool_size: PositiveInt = 5
+    file_api_db_max_overflow: NonNegativeInt = 10
+    file_api_db_pool_timeout: PositiveFloat = 5.0
 
     s3_endpoint_url: AnyHttpUrl
     s3_access_key: str

@@ -1,4 +1,5 @@
-"""HTTP semantics of a download: byte ranges, conditional requests and a safe Content-Disposition."""
+"""HTTP semantics of a download: byte ranges, conditional requests, a safe Content-Disposition, and the
+hand-off that lets nginx stream the bytes from S3 itself."""
 
 import re
 import unicodedata
@@ -6,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from urllib3.response import BaseHTTPResponse
 
@@ -16,6 +17,14 @@ from file_api.models import StoredFile
 CHUNK_SIZE = 256 * 1024
 _RANGE_SPEC = re.compile(r"^(\d*)-(\d*)$")
 _UNSAFE_IN_QUOTED_STRING = re.compile(r'[^\x20-\x7e]|["\\]')
+
+# nginx sends this header with the download requests it can serve itself: the value is its internal
+# location that proxies a presigned S3 GET (nginx/templates/default.conf.template). A client reaching
+# FileAPI directly gets the bytes streamed by FileAPI instead.
+NGINX_S3_LOCATION_HEADER = "x-accel-s3-location"
+_INTERNAL_LOCATION = re.compile(r"^/[A-Za-z0-9_/-]*/$")
+# nginx starts the presigned GET at once; the margin only covers clock skew between FileAPI and S3.
+PRESIGNED_GET_SECONDS = 300
 
 
 class MalformedRange(Exception):
@@ -106,6 +115,26 @@ def content_disposition(filename: str) -> str:
     without_accents = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     fallback = _UNSAFE_IN_QUOTED_STRING.sub("_", without_accents) or "file"
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def nginx_location(request_headers: Mapping[str, str]) -> str | None:
+    """nginx's internal S3 location when nginx asked to stream the bytes itself, else None."""
+    location = request_headers.get(NGINX_S3_LOCATION_HEADER)
+    return location if location is not None and _INTERNAL_LOCATION.match(location) else None
+
+
+def nginx_handoff(location: str, presigned_url: str, byte_range: ByteRange | None) -> dict[str, str]:
+    """Headers that make nginx fetch the bytes from S3 (X-Accel-Redirect) instead of from FileAPI.
+
+    nginx reads `x-s3-host` (the Host the signature covers) and `x-s3-range` (the range FileAPI decided
+    on, so S3 never judges Range or If-Range by its own ETag) before it proxies; they never reach the
+    client, and neither does the presigned URL.
+    """
+    url = urlsplit(presigned_url)
+    headers = {"x-accel-redirect": f"{location}{url.path.lstrip('/')}?{url.query}", "x-s3-host": url.netloc}
+    if byte_range is not None:
+        headers["x-s3-range"] = f"bytes={byte_range.start}-{byte_range.end}"
+    return headers
 
 
 def iter_object(response: BaseHTTPResponse) -> Iterator[bytes]:

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import create_engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import sessionmaker
 from starlette.requests import ClientDisconnect
 
@@ -24,7 +25,14 @@ logger = logging.getLogger(__name__)
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    engine = create_engine(settings.database_url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.file_api_db_pool_size,
+        max_overflow=settings.file_api_db_max_overflow,
+        pool_timeout=settings.file_api_db_pool_timeout,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": 5},
+    )
     store = ObjectStore.from_settings(settings)
     await anyio.to_thread.run_sync(store.ensure_bucket)
     app.state.sessions = sessionmaker(engine, expire_on_commit=False)
@@ -88,6 +96,15 @@ def _add_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, OperationalError | InterfaceError):
             return error(status.HTTP_503_SERVICE_UNAVAILABLE, "the database is unavailable, try again later")
         return error(status.HTTP_500_INTERNAL_SERVER_ERROR, "the database refused the change")
+
+    @app.exception_handler(PoolTimeout)
+    async def pool_exhausted(_: Request, exc: PoolTimeout) -> JSONResponse:
+        logger.warning("no database connection became free in time: %s", exc)
+        return error(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "the service is busy, try again shortly",
+            {"retry-after": "1"},
+        )
 
     @app.exception_handler(ClientDisconnect)
     async def client_disconnected(_: Request, __: ClientDisconnect) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import BinaryIO, Protocol, cast
 
 import urllib3
@@ -89,6 +90,13 @@ class ObjectStore:
         with _translate_errors():
             return self.client.get_object(
                 bucket_name=self.bucket, object_name=key, offset=offset, length=length
+            )
+
+    def presign_get(self, key: str, expires_in: int) -> str:
+        """A presigned GET of the object at the S3 endpoint FileAPI uses; signed locally, no request."""
+        with _translate_errors():
+            return self.client.presigned_get_object(
+                bucket_name=self.bucket, object_name=key, expires=timedelta(seconds=expires_in)
             )
 
     def ensure_exists(self, key: str) -> None:

@@ -57,8 +57,14 @@ def require_token(
         )
 
 
-def get_stored_file(short_name: str, session: SessionDep) -> StoredFile:
-    stored = session.scalar(select(StoredFile).where(StoredFile.short_name == short_name))
+def get_stored_file(short_name: str, sessions: SessionFactoryDep) -> StoredFile:
+    """The file's row, read in a session of its own that is closed before the route runs.
+
+    A download then streams for minutes or hours without holding a pooled connection (a
+    request-scoped session would keep one, idle in transaction, until the last byte is sent).
+    """
+    with sessions() as session:
+        stored = session.scalar(select(StoredFile).where(StoredFile.short_name == short_name))
     if stored is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no file with short_name {short_name!r}")
     return stored
