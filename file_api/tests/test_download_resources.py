@@ -54,7 +54,11 @@ def test_streaming_downloads_hold_no_database_connection(
             assert response.status_code == 200
             next(response.iter_raw(64 * 1024))  # started, then left unread
 
-        with file_api_db.connect() as c: print("STATES", c.execute(text("select datname, state, left(query, 60) from pg_stat_activity")).fetchall())
+        with file_api_db.connect() as c:
+            print(
+                "STATES",
+                c.execute(text("select datname, state, left(query, 60) from pg_stat_activity")).fetchall(),
+            )
         assert _idle_in_transaction(file_api_db, stack_settings["FILE_API_DB_NAME"]) == 0
         assert client.get(f"/api/v1/files/{film['short_name']}", headers=auth).status_code == 200
         assert client.get("/api/v1/health").status_code == 200
