@@ -6,8 +6,10 @@ from typing import Any
 
 import httpx
 import pytest
+import shortuuid
 
 from devstack.services import SeaweedFS
+from file_api.downloads import MAX_RANGE_HEADER_LENGTH
 
 SIZE = 1000
 CONTENT = os.urandom(SIZE)
@@ -150,13 +152,64 @@ def test_if_range_with_stale_etag_gets_the_whole_file(api: httpx.Client, stored:
     assert response.content == CONTENT
 
 
+@pytest.mark.parametrize(
+    "range_header",
+    [
+        "bytes=0-" + "9" * 5000,  # more digits than int() takes: was a 500
+        "bytes=" + "9" * 5000 + "-",
+        "bytes=-" + "9" * 5000,
+        "bytes=" + ",".join(["0-1"] * 100),  # many small ranges
+        "bytes=" + " " * MAX_RANGE_HEADER_LENGTH + "0-1",
+    ],
+)
+def test_range_header_longer_than_the_limit_is_416(
+    api: httpx.Client, stored: dict[str, Any], range_header: str
+) -> None:
+    """RFC 9110 §15.5.17: 416 also refuses ranges that are an attack or a broken client."""
+    response = api.get(stored["url"], headers={"Range": range_header})
+
+    assert response.status_code == 416
+    assert response.headers["content-range"] == f"bytes */{SIZE}"
+    assert response.json() == {
+        "detail": f"the Range header is longer than {MAX_RANGE_HEADER_LENGTH} characters ({SIZE} bytes)"
+    }
+
+
+def test_range_of_huge_numbers_within_the_limit_is_answered(
+    api: httpx.Client, stored: dict[str, Any]
+) -> None:
+    digits = "9" * (MAX_RANGE_HEADER_LENGTH - len("bytes=0-"))
+
+    whole_rest = api.get(stored["url"], headers={"Range": f"bytes=0-{digits}"})
+    beyond = api.get(stored["url"], headers={"Range": f"bytes={digits[:-2]}-"})
+
+    assert whole_rest.status_code == 206
+    assert whole_rest.content == CONTENT
+    assert beyond.status_code == 416
+
+
+@pytest.mark.parametrize(
+    "if_modified_since",
+    ["Mon, 01 Jan 99999999999 00:00:00 GMT", "Mon, 99 Jan 2020 00:00:00 GMT", "yesterday", "x" * 5000],
+)
+def test_unreadable_if_modified_since_is_ignored(
+    api: httpx.Client, stored: dict[str, Any], if_modified_since: str
+) -> None:
+    response = api.get(stored["url"], headers={"If-Modified-Since": if_modified_since})
+
+    assert response.status_code == 200
+    assert response.content == CONTENT
+
+
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
-def test_unknown_short_name_is_404(api: httpx.Client, method: str) -> None:
-    response = api.request(method, "/api/v1/download-stream/NoSuchFile")
+def test_unknown_short_name_is_404(api: httpx.Client, auth: dict[str, str], method: str) -> None:
+    unknown = shortuuid.uuid()
+
+    response = api.request(method, f"/api/v1/download-stream/{unknown}", headers=auth)
 
     assert response.status_code == 404
     if method == "GET":
-        assert response.json() == {"detail": "no file with short_name 'NoSuchFile'"}
+        assert response.json() == {"detail": f"no file with short_name '{unknown}'"}
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])

@@ -13,9 +13,12 @@ from file_api.api.deps import (
     SettingsDep,
     StoreDep,
     StoredFileDep,
+    require_download_authority,
     require_token,
 )
+from file_api.config import Settings
 from file_api.downloads import (
+    MAX_RANGE_HEADER_LENGTH,
     content_disposition,
     etag,
     is_not_modified,
@@ -25,7 +28,8 @@ from file_api.downloads import (
     range_is_current,
 )
 from file_api.models import StoredFile
-from file_api.schemas import ErrorOut, FileList, FileOut
+from file_api.schemas import ErrorOut, FileList, FileOut, ValidationErrorOut
+from file_api.signing import signed_query
 from file_api.uploads import FILE_FIELD, MultipartFileStream, store_upload
 
 router = APIRouter(prefix="/api/v1", tags=["files"])
@@ -45,8 +49,35 @@ _MULTIPART_FILE_BODY: dict[str, Any] = {
         },
     }
 }
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (400, 401, 404, 413, 416, 422, 503)
+# Far more files than a cinema holds, far from where a bigint OFFSET overflows.
+MAX_LIST_OFFSET = 2**31 - 1
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers a route gives, for the OpenAPI document: each one's shape is schemas.ErrorOut."""
+    return {code: {"model": ValidationErrorOut if code == 422 else ErrorOut} for code in codes}
+
+
+# A download's body is the file itself, of the file's own type; its headers follow RFC 9110.
+_FILE_BODY = {"*/*": {"schema": {"type": "string", "format": "binary"}}}
+_DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The whole file", "content": _FILE_BODY},
+    206: {"description": "The part the Range header asked for", "content": _FILE_BODY},
+    304: {"description": "Not modified: the client's copy is current"},
+    **_errors(400, 403, 404, 416, 422, 503),
+}
+_DOWNLOAD_HEADERS: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": "Range",
+            "in": "header",
+            "description": "one byte range, e.g. `bytes=0-1023`; a longer header is refused with 416",
+            "schema": {"type": "string", "maxLength": MAX_RANGE_HEADER_LENGTH},
+        },
+        {"name": "If-Range", "in": "header", "schema": {"type": "string"}},
+        {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}},
+        {"name": "If-Modified-Since", "in": "header", "schema": {"type": "string"}},
+    ]
 }
 
 
@@ -55,7 +86,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     status_code=status.HTTP_201_CREATED,
     dependencies=[Depends(require_token)],
     openapi_extra=_MULTIPART_FILE_BODY,
-    responses=_ERRORS,
+    responses=_errors(400, 401, 413, 422, 503),
 )
 async def upload_file(
     request: Request, settings: SettingsDep, store: StoreDep, sessions: SessionFactoryDep
@@ -63,11 +94,23 @@ async def upload_file(
     """Store the multipart field `file`; the answer's `short_name` names it from now on."""
     upload = MultipartFileStream.from_request(request, settings.file_api_max_upload_bytes)
     stored = await anyio.to_thread.run_sync(store_upload, upload, store, sessions)
-    return _describe(stored, request)
+    return _describe(stored, request, settings)
 
 
-@router.get("/download-stream/{short_name}", response_class=StreamingResponse, responses=_ERRORS)
-@router.head("/download-stream/{short_name}", response_class=StreamingResponse, responses=_ERRORS)
+@router.get(
+    "/download-stream/{short_name}",
+    dependencies=[Depends(require_download_authority)],
+    response_class=StreamingResponse,
+    responses=_DOWNLOAD_RESPONSES,
+    openapi_extra=_DOWNLOAD_HEADERS,
+)
+@router.head(
+    "/download-stream/{short_name}",
+    dependencies=[Depends(require_download_authority)],
+    response_class=StreamingResponse,
+    responses=_DOWNLOAD_RESPONSES,
+    openapi_extra=_DOWNLOAD_HEADERS,
+)
 def download_stream(stored: StoredFileDep, request: Request, store: StoreDep) -> Response:
     """Stream the file; `Range` requests (a player seeking) read only that part from S3."""
     headers = {
@@ -96,31 +139,36 @@ def download_stream(stored: StoredFileDep, request: Request, store: StoreDep) ->
     return StreamingResponse(iter_object(body), status_code=status_code, headers=headers)
 
 
-@router.get("/files/{short_name}", responses=_ERRORS)
-def get_file(stored: StoredFileDep, request: Request) -> FileOut:
-    return _describe(stored, request)
+# Reads need the token too: a short_name is unguessable, and these answers hand short_names (and links) out.
+@router.get(
+    "/files/{short_name}", dependencies=[Depends(require_token)], responses=_errors(401, 404, 422, 503)
+)
+def get_file(stored: StoredFileDep, request: Request, settings: SettingsDep) -> FileOut:
+    return _describe(stored, request, settings)
 
 
-@router.get("/files")
+@router.get("/files", dependencies=[Depends(require_token)], responses=_errors(401, 422, 503))
 def list_files(
     session: SessionDep,
     request: Request,
+    settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_LIST_OFFSET)] = 0,
 ) -> FileList:
     """Files, newest first."""
     total = session.scalar(select(func.count()).select_from(StoredFile)) or 0
     page = session.scalars(
         select(StoredFile).order_by(StoredFile.created_at.desc(), StoredFile.id).limit(limit).offset(offset)
     )
-    return FileList(items=[_describe(f, request) for f in page], total=total, limit=limit, offset=offset)
+    items = [_describe(f, request, settings) for f in page]
+    return FileList(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.delete(
     "/files/{short_name}",
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[Depends(require_token)],
-    responses=_ERRORS,
+    responses=_errors(401, 404, 422, 503),
 )
 def delete_file(stored: StoredFileDep, session: SessionDep, store: StoreDep) -> None:
     """Delete the object and its row; if S3 refuses, the row stays and the answer is 503."""
@@ -130,7 +178,13 @@ def delete_file(stored: StoredFileDep, session: SessionDep, store: StoreDep) -> 
     session.commit()
 
 
-def _describe(stored: StoredFile, request: Request) -> FileOut:
+def _describe(stored: StoredFile, request: Request, settings: Settings) -> FileOut:
+    url = request.url_for("download_stream", short_name=stored.short_name)
+    if settings.file_api_signed_urls:
+        key = settings.file_api_url_signing_key.get_secret_value()
+        url = url.include_query_params(
+            **signed_query(stored.short_name, key, settings.file_api_signed_url_lifetime)
+        )
     return FileOut(
         id=stored.id,
         short_name=stored.short_name,
@@ -139,5 +193,5 @@ def _describe(stored: StoredFile, request: Request) -> FileOut:
         content_type=stored.content_type,
         sha256=stored.sha256,
         created_at=stored.created_at,
-        url=str(request.url_for("download_stream", short_name=stored.short_name)),
+        url=str(url),
     )
