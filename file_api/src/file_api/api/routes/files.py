@@ -43,7 +43,8 @@ _MULTIPART_FILE_BODY: dict[str, Any] = {
                 "schema": {
                     "type": "object",
                     "required": [FILE_FIELD],
-                    "properties": {FILE_FIELD: {"type": "string", "format": "binary"}},
+                    # An empty file is refused (400): at least one byte.
+                    "properties": {FILE_FIELD: {"type": "string", "format": "binary", "minLength": 1}},
                 }
             }
         },
@@ -120,10 +121,11 @@ def download_stream(stored: StoredFileDep, request: Request, store: StoreDep) ->
         "content-disposition": content_disposition(stored.filename),
         "content-type": stored.content_type,
     }
+    # Before the preconditions: a refused Range gets its refusal, not a 304 (RFC 9110 §13.2.1).
+    byte_range = parse_range(request.headers.get("range"), stored.size)
     if is_not_modified(request.headers, stored):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
 
-    byte_range = parse_range(request.headers.get("range"), stored.size)
     if byte_range is None or not range_is_current(request.headers, stored):
         status_code, offset, length = status.HTTP_200_OK, 0, stored.size
     else:
