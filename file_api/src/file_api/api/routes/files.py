@@ -67,18 +67,20 @@ _DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified: the client's copy is current"},
     **_errors(400, 403, 404, 416, 422, 503),
 }
-_DOWNLOAD_HEADERS: dict[str, Any] = {
+_DOWNLOAD_OPENAPI: dict[str, Any] = {
+    # FastAPI lists the bearer token; a signed link (`expires`, `signature`) is the other way in.
+    "security": [{}],
     "parameters": [
         {
             "name": "Range",
             "in": "header",
-            "description": "one byte range, e.g. `bytes=0-1023`; a longer header is refused with 416",
+            "description": f"one byte range (`bytes=0-1023`); over {MAX_RANGE_HEADER_LENGTH} characters: 416",
             "schema": {"type": "string", "maxLength": MAX_RANGE_HEADER_LENGTH},
         },
         {"name": "If-Range", "in": "header", "schema": {"type": "string"}},
         {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}},
         {"name": "If-Modified-Since", "in": "header", "schema": {"type": "string"}},
-    ]
+    ],
 }
 
 
@@ -103,14 +105,14 @@ async def upload_file(
     dependencies=[Depends(require_download_authority)],
     response_class=StreamingResponse,
     responses=_DOWNLOAD_RESPONSES,
-    openapi_extra=_DOWNLOAD_HEADERS,
+    openapi_extra=_DOWNLOAD_OPENAPI,
 )
 @router.head(
     "/download-stream/{short_name}",
     dependencies=[Depends(require_download_authority)],
     response_class=StreamingResponse,
     responses=_DOWNLOAD_RESPONSES,
-    openapi_extra=_DOWNLOAD_HEADERS,
+    openapi_extra=_DOWNLOAD_OPENAPI,
 )
 def download_stream(stored: StoredFileDep, request: Request, store: StoreDep) -> Response:
     """Stream the file; `Range` requests (a player seeking) read only that part from S3."""
