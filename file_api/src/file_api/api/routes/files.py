@@ -55,7 +55,7 @@ MAX_LIST_OFFSET = 2**31 - 1
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """The error answers a route gives, for the OpenAPI document: each one's shape is schemas.ErrorOut."""
+    """A route's error answers, for the OpenAPI document: schemas.ErrorOut, a 422 ValidationErrorOut."""
     return {code: {"model": ValidationErrorOut if code == 422 else ErrorOut} for code in codes}
 
 
