@@ -20,7 +20,7 @@ from functools import cached_property
 from io import BufferedReader, RawIOBase
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 import minio.error
@@ -32,6 +32,8 @@ from django.utils.translation import gettext as _
 from django_minio_backend.models import MinioBackend
 from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
+
+from file_storage.signing import signed_query
 
 logger = logging.getLogger(__name__)
 
@@ -206,18 +208,35 @@ class FileAPIStorage(Storage):
     Uploads stream from the upload's temporary file (httpx reads a file object in 64 KiB chunks; plain
     `requests` with `files=` would read it whole into memory). Connection errors and 502/503/504 are
     retried with backoff; httpx does not retry on status codes, hence the loop in `_request`.
+
+    With `signed_urls` (FILE_API_SIGNED_URLS), `url()` signs the browser's link with the key FileAPI checks
+    it with; the admin's own requests, downloads included, send the token instead.
     """
 
     RETRY_STATUSES = frozenset({502, 503, 504})
+    # No such file: 404, or 422 for a name FileAPI could never have given (not a short_name, e.g. the
+    # `films/...` path of another backend, which transfer_files asks about).
+    MISSING_STATUSES = frozenset({404, 422})
 
     def __init__(
-        self, base_url: str, public_url: str, token: str, timeout: float = 30.0, retries: int = 3
+        self,
+        base_url: str,
+        public_url: str,
+        token: str,
+        timeout: float = 30.0,
+        retries: int = 3,
+        signed_urls: bool = False,
+        url_signing_key: str = "",
+        signed_url_lifetime: int = 12 * 3600,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.public_url = public_url.rstrip("/")
         self.token = token
         self.timeout = timeout
         self.retries = retries
+        self.signed_urls = signed_urls
+        self.url_signing_key = url_signing_key
+        self.signed_url_lifetime = signed_url_lifetime
         self._client: httpx.Client | None = None
 
     @property
@@ -252,7 +271,7 @@ class FileAPIStorage(Storage):
     def _open(self, name: str, mode: str = "rb") -> RemoteFile:
         _read_only(mode)
         response = self._request("GET", self._download_path(name), stream=True, missing_ok=True)
-        if response.status_code == 404:
+        if response.status_code in self.MISSING_STATUSES:
             response.close()
             raise FileNotFoundError(f"FileAPI has no file {name!r}")
         stream = BufferedReader(_ChunksReader(response.iter_raw(READ_CHUNK_SIZE)), READ_CHUNK_SIZE)
@@ -268,7 +287,10 @@ class FileAPIStorage(Storage):
         return int(self._required_metadata(name)["size"])
 
     def url(self, name: str | None) -> str:
-        return f"{self.public_url}{self._download_path(name or '')}"
+        link = f"{self.public_url}{self._download_path(name or '')}"
+        if not self.signed_urls:
+            return link
+        return f"{link}?{urlencode(signed_query(name or '', self.url_signing_key, self.signed_url_lifetime))}"
 
     def get_created_time(self, name: str) -> datetime:
         return datetime.fromisoformat(self._required_metadata(name)["created_at"])
@@ -301,7 +323,7 @@ class FileAPIStorage(Storage):
 
     def _metadata(self, name: str) -> dict[str, Any] | None:
         response = self._request("GET", self._metadata_path(name), missing_ok=True)
-        if response.status_code == 404:
+        if response.status_code in self.MISSING_STATUSES:
             return None
         metadata: dict[str, Any] = response.json()
         return metadata
@@ -348,7 +370,7 @@ class FileAPIStorage(Storage):
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _checked(self, response: httpx.Response, missing_ok: bool) -> httpx.Response:
-        if response.is_success or (missing_ok and response.status_code == 404):
+        if response.is_success or (missing_ok and response.status_code in self.MISSING_STATUSES):
             return response
         response.read()
         detail = _detail(response)

@@ -82,6 +82,10 @@ def film_storages(env: environ.Env, *, media_root: Path, media_url: str) -> dict
                 "public_url": env.str("FILE_API_PUBLIC_URL", default=file_api_url),
                 "token": env.str("FILE_API_TOKEN", default=""),
                 "timeout": env.float("FILE_API_TIMEOUT_SECONDS", default=30.0),
+                # The same settings and defaults as FileAPI's: the admin signs the links FileAPI checks.
+                "signed_urls": env.bool("FILE_API_SIGNED_URLS", default=True),
+                "url_signing_key": env.str("FILE_API_URL_SIGNING_KEY", default=""),
+                "signed_url_lifetime": env.int("FILE_API_SIGNED_URL_LIFETIME", default=12 * 3600),
             },
         },
     }
@@ -95,9 +99,13 @@ def selected_film_storage(
         raise ImproperlyConfigured(
             f"FILE_STORAGE_BACKEND={backend!r} is not a storage backend; use one of: {', '.join(BACKENDS)}"
         )
-    missing = [name for name in _REQUIRED_SETTINGS[backend] if not env.str(name, default="")]
+    selected = storages[storage_alias(backend)]
+    required = list(_REQUIRED_SETTINGS[backend])
+    if selected["OPTIONS"].get("signed_urls"):
+        required.append("FILE_API_URL_SIGNING_KEY")
+    missing = [name for name in required if not env.str(name, default="")]
     if missing:
         raise ImproperlyConfigured(
             f"FILE_STORAGE_BACKEND={backend} needs {', '.join(missing)} (see .env.example)"
         )
-    return storages[storage_alias(backend)]
+    return selected

@@ -38,6 +38,7 @@ def manage(postgres_server: Postgres, backend: str, *args: str) -> subprocess.Co
         "S3_ACCESS_KEY": "test-access-key",
         "S3_SECRET_KEY": "test-secret-key",
         "FILE_API_TOKEN": "test-token",
+        "FILE_API_URL_SIGNING_KEY": "test-url-signing-key-of-32-characters",
         # makemigrations compares with the migrations a database has applied; an empty one has none.
         "POSTGRES_HOST": postgres_server.host,
         "POSTGRES_PORT": str(postgres_server.port),

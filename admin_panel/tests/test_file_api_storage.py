@@ -101,15 +101,23 @@ def test_storage_api_over_file_api(file_api_storage: FileAPIStorage) -> None:
     assert name in file_api_storage.listdir("")[1]
     assert file_api_storage.listdir("films") == ([], [])
     assert abs(file_api_storage.get_created_time(name) - datetime.now(UTC)).total_seconds() < 60
-    assert file_api_storage.url(name) == f"{file_api_storage.public_url}/api/v1/download-stream/{name}"
+    assert file_api_storage.url(name).startswith(
+        f"{file_api_storage.public_url}/api/v1/download-stream/{name}?expires="
+    )
     file_api_storage.delete(name)
     assert not file_api_storage.exists(name)
     file_api_storage.delete(name)  # deleting what is gone is not an error
 
 
-def test_open_of_unknown_name_is_file_not_found(file_api_storage: FileAPIStorage) -> None:
+@pytest.mark.parametrize("name", ["Q7dWSbLVRJZxm6JZ34FnHP", "films/solaris.mp4"])
+def test_unknown_name_is_file_not_found(file_api_storage: FileAPIStorage, name: str) -> None:
+    """A short_name FileAPI does not have (404), or a name it could never have given (422)."""
+    assert not file_api_storage.exists(name)
     with pytest.raises(FileNotFoundError):
-        file_api_storage.open("NoSuchFile")
+        file_api_storage.open(name)
+    with pytest.raises(FileNotFoundError):
+        file_api_storage.size(name)
+    file_api_storage.delete(name)
 
 
 def test_file_api_down_is_a_form_error(

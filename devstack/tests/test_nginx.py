@@ -75,6 +75,8 @@ def test_file_api_upload_and_ranged_download_through_nginx(
     assert part.status_code == 206
     assert part.content == b"0123456789"
     assert site.post("/api/v1/", files={"file": ("film.mp4", b"x")}).status_code == 401
+    # The link is signed (the query string reaches FileAPI through nginx); without it, refused.
+    assert site.get(url.split("?")[0]).status_code == 403
 
 
 def test_presigned_s3_links_work_through_nginx_and_nothing_else(

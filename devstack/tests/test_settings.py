@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from dotenv import dotenv_values
 
+from devstack.services import AdminPanel, FileAPI
 from devstack.settings import ENV_EXAMPLE, persistent_config, throwaway_config
 
 
@@ -42,3 +43,17 @@ def test_persistent_settings_create_env_and_let_the_environment_win(
     assert config.state_dir == tmp_path / "state"
     assert not config.throwaway
     assert capsys.readouterr().out == ""
+
+
+def test_file_api_and_the_admin_get_the_same_link_signing_settings() -> None:
+    """The admin signs the download links FileAPI checks: the same switch, key and lifetime reach both."""
+    names = ("FILE_API_SIGNED_URLS", "FILE_API_URL_SIGNING_KEY", "FILE_API_SIGNED_URL_LIFETIME")
+    config = throwaway_config()
+    try:
+        file_api, admin = FileAPI(config).environment(), AdminPanel(config).environment()
+
+        expected = {name: config.get(name) for name in names}
+        assert {name: file_api[name] for name in names} == expected
+        assert {name: admin[name] for name in names} == expected
+    finally:
+        config.state_dir.rmdir()

@@ -10,8 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
+import shortuuid
 
 from devstack.services import FileAPI, Nginx, SeaweedFS
+from file_api.downloads import MAX_RANGE_HEADER_LENGTH
 
 SIZE = 1000
 CONTENT = os.urandom(SIZE)
@@ -147,7 +149,20 @@ def test_matching_if_none_match_is_304(
     assert response.headers["etag"] == etag
 
 
-def test_other_if_none_match_gets_the_file(reader: httpx.Client, stored: dict[str, Any], link: str) -> None:
+@pytest.mark.parametrize(
+    ("range_header", "status"), [("bytes=5000-", 416), ("bytes=9-2", 400), ("bytes=0-" + "9" * 300, 416)]
+)
+def test_refused_range_is_refused_even_when_the_copy_is_current(
+    reader: httpx.Client, link: str, range_header: str, status: int
+) -> None:
+    """RFC 9110 §13.2.1: preconditions are ignored when the answer without them would not be a 2xx (the
+    fuzzer found a 304 here)."""
+    response = reader.get(link, headers={"If-None-Match": "*", "Range": range_header})
+
+    assert response.status_code == status
+
+
+def test_other_if_none_match_gets_the_file(reader: httpx.Client, link: str) -> None:
     response = reader.get(link, headers={"If-None-Match": '"something-else"'})
 
     assert response.status_code == 200
@@ -184,13 +199,62 @@ def test_if_range_with_stale_etag_gets_the_whole_file(
     assert response.content == CONTENT
 
 
+@pytest.mark.parametrize(
+    "range_header",
+    [
+        "bytes=0-" + "9" * 5000,  # more digits than int() takes: was a 500
+        "bytes=" + "9" * 5000 + "-",
+        "bytes=-" + "9" * 5000,
+        "bytes=" + ",".join(["0-1"] * 100),  # many small ranges
+        "bytes=" + " " * MAX_RANGE_HEADER_LENGTH + "0-1",
+    ],
+)
+def test_range_header_longer_than_the_limit_is_416(
+    reader: httpx.Client, link: str, range_header: str
+) -> None:
+    """RFC 9110 §15.5.17: 416 also refuses ranges that are an attack or a broken client."""
+    response = reader.get(link, headers={"Range": range_header})
+
+    assert response.status_code == 416
+    assert response.headers["content-range"] == f"bytes */{SIZE}"
+    assert response.json() == {
+        "detail": f"the Range header is longer than {MAX_RANGE_HEADER_LENGTH} characters ({SIZE} bytes)"
+    }
+
+
+def test_range_of_huge_numbers_within_the_limit_is_answered(reader: httpx.Client, link: str) -> None:
+    digits = "9" * (MAX_RANGE_HEADER_LENGTH - len("bytes=0-"))
+
+    whole_rest = reader.get(link, headers={"Range": f"bytes=0-{digits}"})
+    beyond = reader.get(link, headers={"Range": f"bytes={digits[:-2]}-"})
+
+    assert whole_rest.status_code == 206
+    assert whole_rest.content == CONTENT
+    assert beyond.status_code == 416
+
+
+@pytest.mark.parametrize(
+    "if_modified_since",
+    ["Mon, 01 Jan 99999999999 00:00:00 GMT", "Mon, 99 Jan 2020 00:00:00 GMT", "yesterday", "x" * 5000],
+)
+def test_unreadable_if_modified_since_is_ignored(
+    reader: httpx.Client, link: str, if_modified_since: str
+) -> None:
+    response = reader.get(link, headers={"If-Modified-Since": if_modified_since})
+
+    assert response.status_code == 200
+    assert response.content == CONTENT
+
+
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
-def test_unknown_short_name_is_404(reader: httpx.Client, method: str) -> None:
-    response = reader.request(method, "/api/v1/download-stream/NoSuchFile")
+def test_unknown_short_name_is_404(reader: httpx.Client, auth: dict[str, str], method: str) -> None:
+    unknown = shortuuid.uuid()
+
+    response = reader.request(method, f"/api/v1/download-stream/{unknown}", headers=auth)
 
     assert response.status_code == 404
     if method == "GET":
-        assert response.json() == {"detail": "no file with short_name 'NoSuchFile'"}
+        assert response.json() == {"detail": f"no file with short_name '{unknown}'"}
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])

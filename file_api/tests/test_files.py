@@ -2,32 +2,61 @@
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
+import shortuuid
+
+from file_api.api.routes.files import MAX_LIST_OFFSET
 
 
-def test_metadata_matches_the_upload_answer(api: httpx.Client, upload: Callable[..., dict[str, Any]]) -> None:
+def test_metadata_matches_the_upload_answer(
+    api: httpx.Client, auth: dict[str, str], upload: Callable[..., dict[str, Any]]
+) -> None:
     uploaded = upload(b"frames", "Solaris.mkv", "video/x-matroska")
 
-    response = api.get(f"/api/v1/files/{uploaded['short_name']}")
+    response = api.get(f"/api/v1/files/{uploaded['short_name']}", headers=auth)
 
     assert response.status_code == 200
-    assert response.json() == uploaded
+    metadata = response.json()
+    # The link is signed anew for every answer: the same file, a fresh expiry.
+    assert urlsplit(metadata.pop("url")).path == urlsplit(uploaded.pop("url")).path
+    assert metadata == uploaded
 
 
-def test_metadata_of_unknown_file_is_404(api: httpx.Client) -> None:
-    response = api.get("/api/v1/files/NoSuchFile")
+def test_metadata_of_unknown_file_is_404(api: httpx.Client, auth: dict[str, str]) -> None:
+    unknown = shortuuid.uuid()
+
+    response = api.get(f"/api/v1/files/{unknown}", headers=auth)
 
     assert response.status_code == 404
-    assert response.json() == {"detail": "no file with short_name 'NoSuchFile'"}
+    assert response.json() == {"detail": f"no file with short_name '{unknown}'"}
 
 
-def test_list_is_newest_first_and_paginated(api: httpx.Client, upload: Callable[..., dict[str, Any]]) -> None:
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong-token", "Basic dXNlcjpwYXNz"])
+@pytest.mark.parametrize("path", ["/api/v1/files", "/api/v1/files/{short_name}"])
+def test_reads_without_valid_token_are_401(
+    api: httpx.Client, upload: Callable[..., dict[str, Any]], path: str, authorization: str | None
+) -> None:
+    """The listing hands out every short_name: without the token it would open every file."""
+    uploaded = upload(b"frames")
+    headers = {"Authorization": authorization} if authorization else {}
+
+    response = api.get(path.format(short_name=uploaded["short_name"]), headers=headers)
+
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json() == {"detail": "a valid bearer token is required"}
+
+
+def test_list_is_newest_first_and_paginated(
+    api: httpx.Client, auth: dict[str, str], upload: Callable[..., dict[str, Any]]
+) -> None:
     names = [upload(f"cut {i}".encode(), f"cut-{i}.mp4")["short_name"] for i in range(3)]
 
-    first_page = api.get("/api/v1/files", params={"limit": 2}).json()
-    second_page = api.get("/api/v1/files", params={"limit": 2, "offset": 2}).json()
+    first_page = api.get("/api/v1/files", headers=auth, params={"limit": 2}).json()
+    second_page = api.get("/api/v1/files", headers=auth, params={"limit": 2, "offset": 2}).json()
 
     assert [item["short_name"] for item in first_page["items"]] == names[::-1][:2]
     assert second_page["items"][0]["short_name"] == names[0]
@@ -35,12 +64,34 @@ def test_list_is_newest_first_and_paginated(api: httpx.Client, upload: Callable[
     assert (first_page["limit"], first_page["offset"]) == (2, 0)
 
 
-@pytest.mark.parametrize("query", [{"limit": 0}, {"limit": 501}, {"offset": -1}, {"limit": "many"}])
-def test_list_rejects_bad_paging(api: httpx.Client, query: dict[str, Any]) -> None:
-    response = api.get("/api/v1/files", params=query)
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 501}, "limit"),
+        ({"limit": "many"}, "limit"),
+        ({"limit": "9" * 5000}, "limit"),  # more digits than int() takes
+        ({"offset": -1}, "offset"),
+        ({"offset": MAX_LIST_OFFSET + 1}, "offset"),
+        ({"offset": 2**63}, "offset"),  # beyond Postgres's bigint: was a 500
+    ],
+)
+def test_list_rejects_bad_paging(
+    api: httpx.Client, auth: dict[str, str], query: dict[str, Any], field: str
+) -> None:
+    response = api.get("/api/v1/files", headers=auth, params=query)
 
     assert response.status_code == 422
-    assert response.json()["detail"]
+    body = response.json()
+    assert body["detail"].startswith(f"invalid request: query.{field}: ")
+    assert [error["loc"] for error in body["errors"]] == [["query", field]]
+
+
+def test_list_past_the_end_is_an_empty_page(api: httpx.Client, auth: dict[str, str]) -> None:
+    response = api.get("/api/v1/files", headers=auth, params={"offset": MAX_LIST_OFFSET})
+
+    assert response.status_code == 200
+    assert response.json()["items"] == []
 
 
 def test_delete_removes_row_and_object(
@@ -51,13 +102,13 @@ def test_delete_removes_row_and_object(
     response = api.delete(f"/api/v1/files/{uploaded['short_name']}", headers=auth)
 
     assert response.status_code == 204
-    assert api.get(f"/api/v1/files/{uploaded['short_name']}").status_code == 404
-    assert api.get(uploaded["url"]).status_code == 404
+    assert api.get(f"/api/v1/files/{uploaded['short_name']}", headers=auth).status_code == 404
+    assert api.get(uploaded["url"]).status_code == 404  # the signed link outlives the file: still 404
     assert uploaded["short_name"] not in object_keys()
 
 
 def test_delete_of_unknown_file_is_404(api: httpx.Client, auth: dict[str, str]) -> None:
-    response = api.delete("/api/v1/files/NoSuchFile", headers=auth)
+    response = api.delete(f"/api/v1/files/{shortuuid.uuid()}", headers=auth)
 
     assert response.status_code == 404
 

@@ -1,14 +1,19 @@
-"""What FileAPI does before it serves: the schema comes from migrations, the bucket is made if missing."""
+"""What FileAPI does before it serves: the schema comes from migrations, the bucket is made if missing, and
+settings it cannot work with stop it."""
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic import command
 from alembic.config import Config
+from pydantic import ValidationError
 
-from devstack.services import FileAPI, SeaweedFS
+from devstack.services import FileAPI, SeaweedFS, ServiceError
+from devstack.settings import StackConfig, free_ports
+from devstack.testing import running
 from file_api.config import Settings
 
 ALEMBIC_INI = Path(__file__).parents[1] / "alembic.ini"
@@ -31,3 +36,36 @@ def test_migrations_match_the_models(file_api_server: FileAPI, monkeypatch: pyte
         monkeypatch.setenv(name, value)
 
     command.check(Config(str(ALEMBIC_INI)))
+
+
+@pytest.mark.parametrize("key", ["", "too-short-a-key"])
+def test_signing_without_a_strong_key_refuses_to_start(
+    file_api_settings: Callable[..., Settings], key: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        file_api_settings(file_api_signed_urls=True, file_api_url_signing_key=key)
+
+    message = str(refused.value)
+    assert (
+        "FILE_API_SIGNED_URLS is on: set FILE_API_URL_SIGNING_KEY to a random string of at least 32"
+        in message
+    )
+    assert "dev-file-api-token-change-me" not in message  # no setting's value, secrets included
+
+
+def test_the_process_refuses_to_start_and_says_why(stack_config: StackConfig) -> None:
+    port = str(free_ports(1)[0])
+    unsigned = replace(
+        stack_config, env={**stack_config.env, "FILE_API_PORT": port, "FILE_API_URL_SIGNING_KEY": ""}
+    )
+
+    with pytest.raises(ServiceError, match="exited with code") as refused, running(FileAPI(unsigned)):
+        pass
+
+    assert "set FILE_API_URL_SIGNING_KEY to a random string" in str(refused.value)
+
+
+def test_without_signing_no_key_is_needed(file_api_settings: Callable[..., Settings]) -> None:
+    settings = file_api_settings(file_api_signed_urls=False, file_api_url_signing_key="")
+
+    assert not settings.file_api_signed_urls

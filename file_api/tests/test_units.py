@@ -1,15 +1,24 @@
 """Pure functions of the upload and download paths, case by case."""
 
+import re
+import time
+
 import pytest
+import shortuuid
 
 from file_api.downloads import (
+    MAX_RANGE_HEADER_LENGTH,
     ByteRange,
     MalformedRange,
     RangeNotSatisfiable,
     content_disposition,
     parse_range,
 )
+from file_api.models import SHORT_NAME_PATTERN
+from file_api.signing import LinkRefused, check_link, signature, signed_query
 from file_api.uploads import clean_filename
+
+KEY = "k" * 32
 
 
 @pytest.mark.parametrize(
@@ -32,6 +41,14 @@ def test_parse_range(header: str | None, expected: ByteRange | None) -> None:
 def test_parse_range_not_satisfiable(header: str) -> None:
     with pytest.raises(RangeNotSatisfiable):
         parse_range(header, size=10)
+
+
+def test_parse_range_refuses_a_header_over_the_limit_before_reading_numbers() -> None:
+    longest = "bytes=0-" + "0" * (MAX_RANGE_HEADER_LENGTH - len("bytes=0-"))
+    assert parse_range(longest, size=10) == ByteRange(0, 0)
+
+    with pytest.raises(RangeNotSatisfiable, match="longer than 200 characters"):
+        parse_range(longest + "0", size=10)
 
 
 @pytest.mark.parametrize("header", ["bytes=a-b", "bytes=3-1", "bytes=-", "0-5", "bytes=1--2"])
@@ -70,3 +87,43 @@ def test_content_disposition_keeps_accented_latin_in_the_fallback() -> None:
 )
 def test_clean_filename(raw: str, clean: str) -> None:
     assert clean_filename(raw) == clean
+
+
+def test_every_name_uploads_make_matches_the_short_name_pattern() -> None:
+    # uploads.py names files with shortuuid.uuid(); a name the pattern refused could never be read again.
+    assert all(re.fullmatch(SHORT_NAME_PATTERN, shortuuid.uuid()) for _ in range(1000))
+
+
+def test_signature_is_hmac_sha256_hex_of_short_name_and_expiry() -> None:
+    # The documented format, as any language computes it; the value is openssl's:
+    #   printf 'Q7dWSbLVRJZxm6JZ34FnHP:1700000000' | openssl dgst -sha256 -hmac "$KEY"
+    assert signature("Q7dWSbLVRJZxm6JZ34FnHP", 1700000000, KEY) == (
+        "6ddca41eac458d5da6fd96ff24f6834ef4c3b845f507448ca4620cb92cf10a0b"
+    )
+
+
+def test_signed_query_passes_check_link() -> None:
+    query = signed_query("Q7dWSbLVRJZxm6JZ34FnHP", KEY, lifetime=60)
+
+    check_link("Q7dWSbLVRJZxm6JZ34FnHP", int(query["expires"]), query["signature"], KEY)
+    assert int(query["expires"]) == pytest.approx(time.time() + 60, abs=2)
+
+
+@pytest.mark.parametrize(
+    ("short_name", "expires", "given", "reason"),
+    [
+        ("Q7dWSbLVRJZxm6JZ34FnHP", None, "0" * 64, "needs a signed link"),
+        ("Q7dWSbLVRJZxm6JZ34FnHP", 4102444800, None, "needs a signed link"),
+        ("Q7dWSbLVRJZxm6JZ34FnHP", 4102444800, "0" * 64, "signature is not valid"),
+        (
+            "Q7dWSbLVRJZxm6JZ34FnHQ",
+            4102444800,
+            signature("Q7dWSbLVRJZxm6JZ34FnHP", 4102444800, KEY),
+            "not valid",
+        ),
+        ("Q7dWSbLVRJZxm6JZ34FnHP", 1000, signature("Q7dWSbLVRJZxm6JZ34FnHP", 1000, KEY), "expired"),
+    ],
+)
+def test_check_link_refuses(short_name: str, expires: int | None, given: str | None, reason: str) -> None:
+    with pytest.raises(LinkRefused, match=reason):
+        check_link(short_name, expires, given, KEY)

@@ -5,7 +5,7 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
 import pytest
@@ -33,7 +33,9 @@ def test_upload_answers_201_with_metadata(upload: Callable[..., dict[str, Any]],
     assert body["size"] == len(content)
     assert body["content_type"] == "video/mp4"
     assert body["sha256"] == hashlib.sha256(content).hexdigest()
-    assert body["url"].endswith(f"/api/v1/download-stream/{body['short_name']}")
+    url = urlsplit(body["url"])
+    assert url.path == f"/api/v1/download-stream/{body['short_name']}"
+    assert set(parse_qs(url.query)) == {"expires", "signature"}  # FILE_API_SIGNED_URLS is on
     assert 20 <= len(body["short_name"]) <= 32
     assert body["short_name"] in object_keys()
 
@@ -169,7 +171,10 @@ def test_form_without_file_field_is_422(api: httpx.Client, auth: dict[str, str])
     response = api.post("/api/v1/", headers=auth, files={"video": ("film.mp4", b"frames")}, data={"x": "1"})
 
     assert response.status_code == 422
-    assert response.json() == {"detail": "the form has no field 'file'"}
+    assert response.json() == {
+        "detail": "invalid request: body.file: the form has no field 'file'",
+        "errors": [{"loc": ["body", "file"], "msg": "the form has no field 'file'", "type": "missing"}],
+    }
 
 
 def test_body_that_is_not_a_form_is_422(api: httpx.Client, auth: dict[str, str]) -> None:

@@ -1,4 +1,5 @@
-"""FileAPI as a client service meets it, through nginx: the token is required, ranges are served."""
+"""FileAPI as a client service meets it, through nginx: the token is required, links are signed, ranges
+are served."""
 
 import os
 
@@ -31,4 +32,15 @@ def test_upload_and_seek_through_nginx(site: httpx.Client, e2e: E2ESettings) -> 
         part = site.get(url, headers={"Range": f"bytes={first}-{last}"})
         assert part.status_code == 206
         assert part.content == content[first : last + 1]
-    assert site.delete(f"/api/v1/files/{uploaded.json()['short_name']}", headers=headers).status_code == 204
+    short_name = uploaded.json()["short_name"]
+    assert site.get(f"/api/v1/files/{short_name}").status_code == 401
+    assert site.get(f"/api/v1/files/{short_name}", headers=headers).json()["size"] == len(content)
+    assert site.get(url.split("?")[0]).status_code == 403  # the link is signed; without it, refused
+    assert site.delete(f"/api/v1/files/{short_name}", headers=headers).status_code == 204
+
+
+def test_listing_needs_the_token(site: httpx.Client) -> None:
+    response = site.get("/api/v1/files", params={"limit": 500})
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "a valid bearer token is required"}

@@ -23,6 +23,7 @@ REQUIRED_SECRETS = [
     "S3_ACCESS_KEY",
     "S3_SECRET_KEY",
     "FILE_API_TOKEN",
+    "FILE_API_URL_SIGNING_KEY",
     "DJANGO_SECRET_KEY",
     "DJANGO_SUPERUSER_PASSWORD",
 ]
@@ -144,6 +145,17 @@ def test_one_shot_services_are_awaited_by_a_long_running_one(services: dict[str,
             assert any(
                 name in other.get("depends_on", {}) for other in services.values() if not one_shot(other)
             ), name
+
+
+def test_file_api_and_the_admin_sign_links_alike(services: dict[str, Any]) -> None:
+    """The admin signs the links FileAPI checks: the same switch, key and lifetime, as in .env.example."""
+    names = ("FILE_API_SIGNED_URLS", "FILE_API_URL_SIGNING_KEY", "FILE_API_SIGNED_URL_LIFETIME")
+    example = read_env_file(ENV_EXAMPLE)
+
+    for service in ("file_api", "admin_panel"):
+        environment = services[service]["environment"]
+        assert {name: environment[name] for name in names} == {name: example[name] for name in names}, service
+    assert example["FILE_API_SIGNED_URLS"] == "true"
 
 
 def test_file_api_can_be_scaled(services: dict[str, Any]) -> None:

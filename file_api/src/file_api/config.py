@@ -1,21 +1,32 @@
 """FileAPI settings, read from the environment (names as in the repository's .env.example)."""
 
 from functools import cached_property
+from typing import Self
 from urllib.parse import urlsplit
 
-from pydantic import AnyHttpUrl, NonNegativeInt, PositiveFloat, PositiveInt, SecretStr
+from pydantic import AnyHttpUrl, NonNegativeInt, PositiveFloat, PositiveInt, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import URL
 
+from file_api.signing import MIN_KEY_LENGTH
+
 GiB = 1024**3
+HOUR = 3600
 
 
 class Settings(BaseSettings):
     # Only the process environment: whoever starts FileAPI (Compose, devstack, tests) passes it explicitly.
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+    # A refused setting is named in the error, but no value is printed: the values include secrets.
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, hide_input_in_errors=True)
 
     file_api_token: SecretStr
     file_api_max_upload_bytes: PositiveInt = 20 * GiB
+    # On unless turned off: a link FileAPI hands out must not open a film to anyone, forever.
+    file_api_signed_urls: bool = True
+    file_api_url_signing_key: SecretStr = SecretStr("")
+    # A player keeps requesting ranges of the same link for the whole film: 12 hours cover the longest film
+    # with long pauses, and a leaked link still dies the same day.
+    file_api_signed_url_lifetime: PositiveInt = 12 * HOUR
 
     postgres_host: str = "127.0.0.1"
     postgres_port: int = 5432
@@ -34,6 +45,16 @@ class Settings(BaseSettings):
     s3_secret_key: SecretStr
     s3_region: str = "us-east-1"
     file_api_bucket: str = "films"
+
+    @model_validator(mode="after")
+    def _signing_key_is_strong_enough(self) -> Self:
+        key = self.file_api_url_signing_key.get_secret_value()
+        if self.file_api_signed_urls and len(key) < MIN_KEY_LENGTH:
+            raise ValueError(
+                f"FILE_API_SIGNED_URLS is on: set FILE_API_URL_SIGNING_KEY to a random string of at least "
+                f"{MIN_KEY_LENGTH} characters (the admin signs links with the same key), or turn signing off"
+            )
+        return self
 
     @cached_property
     def database_url(self) -> URL:

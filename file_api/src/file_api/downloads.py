@@ -15,6 +15,9 @@ from file_api.models import StoredFile
 
 # Large enough that a 1 GiB film is a few thousand thread hand-offs, small enough to stay cheap.
 CHUNK_SIZE = 256 * 1024
+# One range of two 19-digit positions is under 50 characters. A longer header is a broken client or an attack
+# (a number of thousands of digits makes int() raise); RFC 9110 §15.5.17 answers those with 416.
+MAX_RANGE_HEADER_LENGTH = 200
 _RANGE_SPEC = re.compile(r"^(\d*)-(\d*)$")
 _UNSAFE_IN_QUOTED_STRING = re.compile(r'[^\x20-\x7e]|["\\]')
 
@@ -32,8 +35,8 @@ class MalformedRange(Exception):
 
 
 class RangeNotSatisfiable(Exception):
-    def __init__(self, size: int) -> None:
-        super().__init__(f"the range starts beyond the end of the file ({size} bytes)")
+    def __init__(self, size: int, reason: str = "the range starts beyond the end of the file") -> None:
+        super().__init__(f"{reason} ({size} bytes)")
         self.size = size
 
 
@@ -58,6 +61,9 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     """
     if header is None:
         return None
+    if len(header) > MAX_RANGE_HEADER_LENGTH:
+        too_long = f"the Range header is longer than {MAX_RANGE_HEADER_LENGTH} characters"
+        raise RangeNotSatisfiable(size, too_long)
     unit, equals, ranges = header.partition("=")
     if not equals:
         raise MalformedRange(f"malformed Range header: {header!r}")
@@ -157,6 +163,6 @@ def _parse_http_date(value: str | None) -> datetime | None:
         return None
     try:
         parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a year of many digits
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

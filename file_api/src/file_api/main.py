@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import create_engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -16,8 +17,9 @@ from starlette.requests import ClientDisconnect
 from file_api.api.routes import files, health
 from file_api.config import Settings
 from file_api.downloads import MalformedRange, RangeNotSatisfiable
+from file_api.schemas import InvalidInput, ValidationErrorOut
 from file_api.storage import ObjectNotFound, ObjectStore, StorageUnavailable
-from file_api.uploads import UploadRejected
+from file_api.uploads import FILE_FIELD, MissingFileField, UploadRejected
 
 logger = logging.getLogger(__name__)
 
@@ -59,10 +61,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _add_error_handlers(app: FastAPI) -> None:
-    """Every failure the service knows about becomes a status with a JSON `detail`."""
+    """Every failure becomes a status with a JSON `detail` (schemas.ErrorOut); a 422 also lists its `errors`.
+
+    FastAPI's own HTTPException answers (401, 403, 404, and 404/405 for unknown routes and methods) have
+    that shape already.
+    """
 
     def error(status_code: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
         return JSONResponse({"detail": detail}, status_code=status_code, headers=headers)
+
+    def invalid_request(errors: list[InvalidInput]) -> JSONResponse:
+        summary = "; ".join(".".join(map(str, e.loc)) + f": {e.msg}" for e in errors)
+        answer = ValidationErrorOut(detail=f"invalid request: {summary}", errors=errors)
+        return JSONResponse(answer.model_dump(), status_code=status.HTTP_422_UNPROCESSABLE_ENTITY)
+
+    @app.exception_handler(RequestValidationError)
+    async def request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI checks a parameter once per dependency declaring it (a download's short_name twice): one
+        # error per place and kind. The offending input is not echoed back: it may be megabytes long.
+        unique = {(tuple(e["loc"]), e["type"]): e for e in exc.errors()}.values()
+        errors = [InvalidInput(loc=list(e["loc"]), msg=e["msg"], type=e["type"]) for e in unique]
+        return invalid_request(errors)
+
+    @app.exception_handler(MissingFileField)
+    async def missing_file_field(_: Request, exc: MissingFileField) -> JSONResponse:
+        # The body the route reads itself is validated like any other input: the same 422.
+        return invalid_request([InvalidInput(loc=["body", FILE_FIELD], msg=str(exc), type="missing")])
 
     @app.exception_handler(UploadRejected)
     async def upload_rejected(_: Request, exc: UploadRejected) -> JSONResponse:
@@ -110,3 +134,8 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def client_disconnected(_: Request, __: ClientDisconnect) -> JSONResponse:
         # Nobody reads this answer; any part of the upload that reached S3 was aborted.
         return error(status.HTTP_400_BAD_REQUEST, "the client disconnected during the upload")
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, __: Exception) -> JSONResponse:
+        # A bug. The server logs the traceback after this answer; the client gets the same JSON shape.
+        return error(status.HTTP_500_INTERNAL_SERVER_ERROR, "internal error, reported in FileAPI's log")

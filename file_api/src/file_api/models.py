@@ -3,8 +3,13 @@
 import uuid
 from datetime import datetime
 
+import shortuuid
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# What uploads.py's shortuuid.uuid() returns: a random UUID written in 22 characters of shortuuid's alphabet
+# (no 0, 1, I, O or l). Requests naming anything else are refused before any query.
+SHORT_NAME_PATTERN = f"^[{shortuuid.get_alphabet()}]{{{shortuuid.ShortUUID().encoded_length()}}}$"
 
 
 class Base(DeclarativeBase):
@@ -19,6 +24,7 @@ class StoredFile(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     # Public, unguessable id; also the object's key in the bucket, so no client input ever names an object.
+    # 32 leaves room for longer names later; today every one matches SHORT_NAME_PATTERN.
     short_name: Mapped[str] = mapped_column(String(32), unique=True)
     filename: Mapped[str] = mapped_column(String(255))
     # Films exceed 2 GiB: a 64-bit integer.

@@ -36,4 +36,20 @@ class HealthFailure(BaseModel):
 
 
 class ErrorOut(BaseModel):
+    """Every error answer: what went wrong, as a sentence for the client's developer."""
+
     detail: str
+
+
+class InvalidInput(BaseModel):
+    """One part of a request that does not match the OpenAPI schema (pydantic's names, without the input)."""
+
+    loc: list[str | int]  # where, e.g. ["query", "limit"]
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(ErrorOut):
+    """422: the request does not match the schema; `detail` sums up `errors`."""
+
+    errors: list[InvalidInput]

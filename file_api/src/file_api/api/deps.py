@@ -1,16 +1,17 @@
-"""Typed dependencies of the routes: settings, a database session, the object store, the token check."""
+"""Typed dependencies of the routes: settings, a database session, the object store, who may call."""
 
 import secrets
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from file_api.config import Settings
-from file_api.models import StoredFile
+from file_api.models import SHORT_NAME_PATTERN, StoredFile
+from file_api.signing import LinkRefused, check_link
 from file_api.storage import ObjectStore
 
 
@@ -41,15 +42,19 @@ SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory
 SessionDep = Annotated[Session, Depends(get_session)]
 StoreDep = Annotated[ObjectStore, Depends(get_store)]
 
+ShortName = Annotated[str, Path(pattern=SHORT_NAME_PATTERN, description="the name the upload answered with")]
+
 _bearer = HTTPBearer(auto_error=False, description="FILE_API_TOKEN")
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def require_token(
-    settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
+def _has_valid_token(settings: Settings, credentials: HTTPAuthorizationCredentials | None) -> bool:
     expected = settings.file_api_token.get_secret_value().encode()
-    if credentials is None or not secrets.compare_digest(credentials.credentials.encode(), expected):
+    return credentials is not None and secrets.compare_digest(credentials.credentials.encode(), expected)
+
+
+def require_token(settings: SettingsDep, credentials: BearerDep) -> None:
+    if not _has_valid_token(settings, credentials):
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             detail="a valid bearer token is required",
@@ -57,7 +62,28 @@ def require_token(
         )
 
 
-def get_stored_file(short_name: str, sessions: SessionFactoryDep) -> StoredFile:
+def require_download_authority(
+    short_name: ShortName,
+    settings: SettingsDep,
+    credentials: BearerDep,
+    expires: Annotated[
+        int | None, Query(ge=0, le=2**63 - 1, description="signed links: Unix time the link expires at")
+    ] = None,
+    signature: Annotated[
+        str | None, Query(pattern="^[0-9a-f]{64}$", description="signed links: HMAC-SHA256, hex")
+    ] = None,
+) -> None:
+    """With FILE_API_SIGNED_URLS on, a download needs a valid signed link or the bearer token (the admin's
+    server-side reads); off, the plain link is enough."""
+    if not settings.file_api_signed_urls or _has_valid_token(settings, credentials):
+        return
+    try:
+        check_link(short_name, expires, signature, settings.file_api_url_signing_key.get_secret_value())
+    except LinkRefused as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=str(exc)) from exc
+
+
+def get_stored_file(short_name: ShortName, sessions: SessionFactoryDep) -> StoredFile:
     """The file's row, read in a session of its own that is closed before the route runs.
 
     A download then streams for minutes or hours without holding a pooled connection (a

@@ -13,9 +13,12 @@ from file_api.api.deps import (
     SettingsDep,
     StoreDep,
     StoredFileDep,
+    require_download_authority,
     require_token,
 )
+from file_api.config import Settings
 from file_api.downloads import (
+    MAX_RANGE_HEADER_LENGTH,
     PRESIGNED_GET_SECONDS,
     content_disposition,
     etag,
@@ -28,7 +31,8 @@ from file_api.downloads import (
     range_is_current,
 )
 from file_api.models import StoredFile
-from file_api.schemas import ErrorOut, FileList, FileOut
+from file_api.schemas import ErrorOut, FileList, FileOut, ValidationErrorOut
+from file_api.signing import signed_query
 from file_api.uploads import FILE_FIELD, MultipartFileStream, store_upload
 
 router = APIRouter(prefix="/api/v1", tags=["files"])
@@ -42,14 +46,44 @@ _MULTIPART_FILE_BODY: dict[str, Any] = {
                 "schema": {
                     "type": "object",
                     "required": [FILE_FIELD],
-                    "properties": {FILE_FIELD: {"type": "string", "format": "binary"}},
+                    # An empty file is refused (400): at least one byte.
+                    "properties": {FILE_FIELD: {"type": "string", "format": "binary", "minLength": 1}},
                 }
             }
         },
     }
 }
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (400, 401, 404, 413, 416, 422, 503)
+# Far more files than a cinema holds, far from where a bigint OFFSET overflows.
+MAX_LIST_OFFSET = 2**31 - 1
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """A route's error answers, for the OpenAPI document: schemas.ErrorOut, a 422 ValidationErrorOut."""
+    return {code: {"model": ValidationErrorOut if code == 422 else ErrorOut} for code in codes}
+
+
+# A download's body is the file itself, of the file's own type; its headers follow RFC 9110.
+_FILE_BODY = {"*/*": {"schema": {"type": "string", "format": "binary"}}}
+_DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The whole file", "content": _FILE_BODY},
+    206: {"description": "The part the Range header asked for", "content": _FILE_BODY},
+    304: {"description": "Not modified: the client's copy is current"},
+    **_errors(400, 403, 404, 416, 422, 503),
+}
+_DOWNLOAD_OPENAPI: dict[str, Any] = {
+    # FastAPI lists the bearer token; a signed link (`expires`, `signature`) is the other way in.
+    "security": [{}],
+    "parameters": [
+        {
+            "name": "Range",
+            "in": "header",
+            "description": f"one byte range (`bytes=0-1023`); over {MAX_RANGE_HEADER_LENGTH} characters: 416",
+            "schema": {"type": "string", "maxLength": MAX_RANGE_HEADER_LENGTH},
+        },
+        {"name": "If-Range", "in": "header", "schema": {"type": "string"}},
+        {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}},
+        {"name": "If-Modified-Since", "in": "header", "schema": {"type": "string"}},
+    ],
 }
 
 
@@ -58,7 +92,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     status_code=status.HTTP_201_CREATED,
     dependencies=[Depends(require_token)],
     openapi_extra=_MULTIPART_FILE_BODY,
-    responses=_ERRORS,
+    responses=_errors(400, 401, 413, 422, 503),
 )
 async def upload_file(
     request: Request, settings: SettingsDep, store: StoreDep, sessions: SessionFactoryDep
@@ -66,11 +100,23 @@ async def upload_file(
     """Store the multipart field `file`; the answer's `short_name` names it from now on."""
     upload = MultipartFileStream.from_request(request, settings.file_api_max_upload_bytes)
     stored = await anyio.to_thread.run_sync(store_upload, upload, store, sessions)
-    return _describe(stored, request)
+    return _describe(stored, request, settings)
 
 
-@router.get("/download-stream/{short_name}", response_class=StreamingResponse, responses=_ERRORS)
-@router.head("/download-stream/{short_name}", response_class=StreamingResponse, responses=_ERRORS)
+@router.get(
+    "/download-stream/{short_name}",
+    dependencies=[Depends(require_download_authority)],
+    response_class=StreamingResponse,
+    responses=_DOWNLOAD_RESPONSES,
+    openapi_extra=_DOWNLOAD_OPENAPI,
+)
+@router.head(
+    "/download-stream/{short_name}",
+    dependencies=[Depends(require_download_authority)],
+    response_class=StreamingResponse,
+    responses=_DOWNLOAD_RESPONSES,
+    openapi_extra=_DOWNLOAD_OPENAPI,
+)
 def download_stream(stored: StoredFileDep, request: Request, store: StoreDep) -> Response:
     """Stream the file; `Range` requests (a player seeking) read only that part from S3.
 
@@ -83,10 +129,11 @@ def download_stream(stored: StoredFileDep, request: Request, store: StoreDep) ->
         "content-disposition": content_disposition(stored.filename),
         "content-type": stored.content_type,
     }
+    # Before the preconditions: a refused Range gets its refusal, not a 304 (RFC 9110 §13.2.1).
+    byte_range = parse_range(request.headers.get("range"), stored.size)
     if is_not_modified(request.headers, stored):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
 
-    byte_range = parse_range(request.headers.get("range"), stored.size)
     if byte_range is not None and not range_is_current(request.headers, stored):
         byte_range = None
     if byte_range is None:
@@ -110,31 +157,36 @@ def download_stream(stored: StoredFileDep, request: Request, store: StoreDep) ->
     return StreamingResponse(iter_object(body), status_code=status_code, headers=headers | body_headers)
 
 
-@router.get("/files/{short_name}", responses=_ERRORS)
-def get_file(stored: StoredFileDep, request: Request) -> FileOut:
-    return _describe(stored, request)
+# Reads need the token too: a short_name is unguessable, and these answers hand short_names (and links) out.
+@router.get(
+    "/files/{short_name}", dependencies=[Depends(require_token)], responses=_errors(401, 404, 422, 503)
+)
+def get_file(stored: StoredFileDep, request: Request, settings: SettingsDep) -> FileOut:
+    return _describe(stored, request, settings)
 
 
-@router.get("/files")
+@router.get("/files", dependencies=[Depends(require_token)], responses=_errors(401, 422, 503))
 def list_files(
     session: SessionDep,
     request: Request,
+    settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_LIST_OFFSET)] = 0,
 ) -> FileList:
     """Files, newest first."""
     total = session.scalar(select(func.count()).select_from(StoredFile)) or 0
     page = session.scalars(
         select(StoredFile).order_by(StoredFile.created_at.desc(), StoredFile.id).limit(limit).offset(offset)
     )
-    return FileList(items=[_describe(f, request) for f in page], total=total, limit=limit, offset=offset)
+    items = [_describe(f, request, settings) for f in page]
+    return FileList(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.delete(
     "/files/{short_name}",
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[Depends(require_token)],
-    responses=_ERRORS,
+    responses=_errors(401, 404, 422, 503),
 )
 def delete_file(stored: StoredFileDep, session: SessionDep, store: StoreDep) -> None:
     """Delete the object and its row; if S3 refuses, the row stays and the answer is 503."""
@@ -144,7 +196,13 @@ def delete_file(stored: StoredFileDep, session: SessionDep, store: StoreDep) -> 
     session.commit()
 
 
-def _describe(stored: StoredFile, request: Request) -> FileOut:
+def _describe(stored: StoredFile, request: Request, settings: Settings) -> FileOut:
+    url = request.url_for("download_stream", short_name=stored.short_name)
+    if settings.file_api_signed_urls:
+        key = settings.file_api_url_signing_key.get_secret_value()
+        url = url.include_query_params(
+            **signed_query(stored.short_name, key, settings.file_api_signed_url_lifetime)
+        )
     return FileOut(
         id=stored.id,
         short_name=stored.short_name,
@@ -153,5 +211,5 @@ def _describe(stored: StoredFile, request: Request) -> FileOut:
         content_type=stored.content_type,
         sha256=stored.sha256,
         created_at=stored.created_at,
-        url=str(request.url_for("download_stream", short_name=stored.short_name)),
+        url=str(url),
     )
