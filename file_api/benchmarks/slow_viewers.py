@@ -132,10 +132,15 @@ class Held:
     threads: int = 0
     db_connections: int = 0
     rss: int = 0
+    nginx_rss: int = 0
 
 
-def sample_file_api(pid: int, postgres: Postgres, database: str, stop: threading.Event, held: Held) -> None:
+def sample(
+    pid: int, nginx_pid: int, postgres: Postgres, database: str, stop: threading.Event, held: Held
+) -> None:
+    """The peaks of what FileAPI holds (threads, database connections, memory) and of nginx's memory."""
     process = psutil.Process(pid)
+    nginx = psutil.Process(nginx_pid)
     with postgres.connect() as db:
         while not stop.is_set():
             query = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
@@ -143,6 +148,8 @@ def sample_file_api(pid: int, postgres: Postgres, database: str, stop: threading
             held.db_connections = max(held.db_connections, row[0] if row else 0)
             held.threads = max(held.threads, process.num_threads())
             held.rss = max(held.rss, process.memory_info().rss)
+            workers = [nginx, *nginx.children()]
+            held.nginx_rss = max(held.nginx_rss, sum(worker.memory_info().rss for worker in workers))
             time.sleep(0.2)
 
 
@@ -174,8 +181,9 @@ def main() -> None:
         running(FileAPI(config)) as file_api,
         running(Nginx(config)) as nginx,
     ):
-        pid = file_api.pid()
-        assert pid is not None
+        pid, nginx_pid = file_api.pid(), nginx.pid()
+        if pid is None or nginx_pid is None:
+            raise SystemExit("FileAPI or nginx is not running")
         site = nginx.base_url
         with httpx.Client(base_url=site, timeout=600) as client:
             film = client.post(
@@ -205,8 +213,8 @@ def main() -> None:
                 raise SystemExit(f"the {args.viewers} viewers did not all start within 120 s")
             held, sampling = Held(), threading.Event()
             sampler = threading.Thread(
-                target=sample_file_api,
-                args=(pid, postgres, config.get("FILE_API_DB_NAME"), sampling, held),
+                target=sample,
+                args=(pid, nginx_pid, postgres, config.get("FILE_API_DB_NAME"), sampling, held),
             )
             sampler.start()
             loaded = run_editors(site, file_api.token, film["short_name"], args.seconds)
@@ -217,7 +225,7 @@ def main() -> None:
             report(f"{args.viewers} viewers", loaded, idle_p99)
             print(
                 f"  {'':<22} FileAPI at peak: {held.threads} threads, {held.db_connections} database "
-                f"connections, {held.rss / MiB:.0f} MiB RSS"
+                f"connections, {held.rss / MiB:.0f} MiB RSS; nginx {held.nginx_rss / MiB:.0f} MiB RSS"
             )
             print(f"  {'':<22} metadata p99 under load: {loaded.percentile(0.99):.1f} ms (target <= 50 ms)")
 
