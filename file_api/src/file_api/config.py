@@ -1,9 +1,8 @@
 """FileAPI settings, read from the environment (names as in the repository's .env.example)."""
 
 from functools import cached_property
-from urllib.parse import urlsplit
 
-from pydantic import AnyHttpUrl, PositiveInt, SecretStr
+from pydantic import AnyHttpUrl, PositiveFloat, PositiveInt, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import URL
 
@@ -28,6 +27,11 @@ class Settings(BaseSettings):
     s3_secret_key: SecretStr
     s3_region: str = "us-east-1"
     file_api_bucket: str = "films"
+    # How long one S3 request may wait, and how often it is tried: a stopped or frozen S3 server makes
+    # an upload or a download answer 503 within about attempts x timeout, and a retry covers a restart.
+    s3_connect_timeout_seconds: PositiveFloat = 5
+    s3_read_timeout_seconds: PositiveFloat = 10
+    s3_max_attempts: PositiveInt = 3
 
     @cached_property
     def database_url(self) -> URL:
@@ -39,12 +43,3 @@ class Settings(BaseSettings):
             port=self.postgres_port,
             database=self.file_api_db_name,
         )
-
-    @property
-    def s3_endpoint(self) -> str:
-        """`host:port` of the S3 server, the form the minio SDK takes."""
-        return urlsplit(str(self.s3_endpoint_url)).netloc
-
-    @property
-    def s3_secure(self) -> bool:
-        return self.s3_endpoint_url.scheme == "https"

@@ -11,6 +11,7 @@ import logging
 import mimetypes
 import re
 import unicodedata
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum, auto
@@ -44,10 +45,6 @@ class UploadRejected(Exception):
 
 class MissingFileField(UploadRejected):
     status_code = 422
-
-
-class EmptyFile(UploadRejected):
-    status_code = 400
 
 
 class FileTooLarge(UploadRejected):
@@ -97,7 +94,10 @@ class MultipartFileStream:
         )
         self._position = _Position.BEFORE_FILE
         self._body_exhausted = False
-        self._buffer = bytearray()
+        # The file's bytes parsed and not yet read, as the parser handed them over: joined only once
+        # read() takes them, so a part is copied once on its way to S3.
+        self._pieces: deque[bytes] = deque()
+        self._buffered = 0
         self._sha256 = hashlib.sha256()
         self._part_headers: dict[bytes, bytes] = {}
         self._header_name = b""
@@ -125,16 +125,21 @@ class MultipartFileStream:
                 raise MissingFileField(f"the form has no field {FILE_FIELD!r}")
 
     def read(self, size: int = -1) -> bytes:
-        """Up to `size` bytes of the file (all that is left if negative); b"" at its end."""
-        while self._position is _Position.IN_FILE and (size < 0 or len(self._buffer) < size):
+        """`size` bytes of the file, fewer only at its end (all that is left if negative); b"" after."""
+        while self._position is _Position.IN_FILE and (size < 0 or self._buffered < size):
             if not self._feed():
                 raise MalformedBody("the request body ended in the middle of the file")
-        if self.size == 0:
-            raise EmptyFile("the file is empty")
-        count = len(self._buffer) if size < 0 else min(size, len(self._buffer))
-        data = bytes(self._buffer[:count])
-        del self._buffer[:count]
-        return data
+        wanted = self._buffered if size < 0 else min(size, self._buffered)
+        taken = []
+        while wanted > 0:
+            piece = self._pieces.popleft()
+            if len(piece) > wanted:  # the part ends inside this piece: the rest waits for the next read
+                self._pieces.appendleft(piece[wanted:])
+                piece = piece[:wanted]
+            taken.append(piece)
+            wanted -= len(piece)
+            self._buffered -= len(piece)
+        return b"".join(taken)
 
     def finish(self) -> ReceivedFile:
         """Reads the rest of the body (fields after the file are ignored) and describes the file."""
@@ -191,7 +196,8 @@ class MultipartFileStream:
         if self.size > self._max_bytes:
             raise FileTooLarge(_too_large_message(self._max_bytes))
         self._sha256.update(piece)
-        self._buffer += piece
+        self._pieces.append(piece)
+        self._buffered += len(piece)
 
     def _on_part_end(self) -> None:
         if self._part_is_file:
