@@ -1,10 +1,12 @@
 """The bucket where FileAPI keeps file contents, behind a small interface over boto3's S3 client.
 
-FileAPI runs its multipart uploads itself instead of handing the stream to an SDK's transfer helper: it
-reads a part from the stream only when one of PARALLEL_PARTS upload slots is free, so an upload holds at
-most PARALLEL_PARTS + 1 parts in memory, and when anything fails (S3, the client, the size limit) the
-upload is aborted and its threads have ended before the error reaches the caller. (The minio SDK used
-before left its part threads blocked on their queue, each holding a part, after every failed upload.)
+FileAPI runs its multipart uploads itself instead of handing the stream to an SDK's transfer helper:
+- memory: an upload owns PARALLEL_PARTS + 1 part buffers, filled straight from the request body and
+  reused part after part, so it holds the same few buffers from the first byte to the last;
+- failure: whatever fails (S3, the client, the size limit), the parts not started are dropped, the
+  running ones finish, the multipart upload is aborted and the buffers are emptied before the error
+  reaches the caller: no thread, part or S3 upload outlives it. (The minio SDK used before left its part
+  threads blocked on their queue, each holding a part, after every failed upload.)
 """
 
 import logging
@@ -36,7 +38,8 @@ _NOT_FOUND = {"NoSuchKey", "NotFound", "404"}
 
 
 class Readable(Protocol):
-    def read(self, size: int = -1, /) -> bytes: ...
+    def readinto(self, buffer: bytearray, /) -> int:
+        """Fills the buffer; fewer bytes than it holds only at the end of the stream."""
 
 
 class ObjectBody(Protocol):
@@ -125,23 +128,27 @@ class ObjectStore:
 
     def put_stream(self, key: str, stream: Readable, content_type: str) -> None:
         """Stores the stream under `key`: one PUT when it is shorter than a part (an empty file too),
-        else a multipart upload that is aborted, its threads ended, if anything fails (the stream too)."""
-        first_part = stream.read(PART_SIZE)
-        with _translate_errors(key):
-            if len(first_part) < PART_SIZE:
-                self.client.put_object(Bucket=self.bucket, Key=key, Body=first_part, ContentType=content_type)
-                return
-            upload_id = self.client.create_multipart_upload(
-                Bucket=self.bucket, Key=key, ContentType=content_type
-            )["UploadId"]
-            try:
-                parts = self._upload_parts(key, upload_id, first_part, stream)
-                self.client.complete_multipart_upload(
-                    Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
-                )
-            except BaseException:
-                self._abort_after_failure(key, upload_id)
-                raise
+        else a multipart upload, aborted if anything fails (the stream raising too)."""
+        parts = _PartBuffers()
+        try:
+            first = parts.fill_from(stream)
+            with _translate_errors(key):
+                if len(first) < PART_SIZE:
+                    self.client.put_object(Bucket=self.bucket, Key=key, Body=first, ContentType=content_type)
+                    return
+                upload_id = self.client.create_multipart_upload(
+                    Bucket=self.bucket, Key=key, ContentType=content_type
+                )["UploadId"]
+                try:
+                    confirmed = self._upload_parts(key, upload_id, first, stream, parts)
+                    self.client.complete_multipart_upload(
+                        Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": confirmed}
+                    )
+                except BaseException:
+                    self._abort_after_failure(key, upload_id)
+                    raise
+        finally:
+            parts.release()
 
     def open(self, key: str, offset: int = 0, length: int = 0) -> ObjectBody:
         """Starts reading the object, or `length` bytes of it from `offset` (0: to the end); the caller
@@ -201,29 +208,32 @@ class ObjectStore:
         return True
 
     def _upload_parts(
-        self, key: str, upload_id: str, first_part: bytes, stream: Readable
+        self, key: str, upload_id: str, first: bytearray, stream: Readable, parts: "_PartBuffers"
     ) -> list[dict[str, Any]]:
-        """Uploads the stream's parts, PARALLEL_PARTS at a time; the next part is read only once a slot
-        is free. Returns the parts S3 confirmed, in order."""
+        """Uploads the stream's parts, PARALLEL_PARTS at a time; the next part is read while they upload,
+        into a buffer of a part S3 has confirmed. Returns the confirmed parts, in order."""
         confirmed: list[dict[str, Any]] = []
-        in_flight: set[Future[dict[str, Any]]] = set()
+        in_flight: dict[Future[dict[str, Any]], bytearray] = {}
         executor = ThreadPoolExecutor(PARALLEL_PARTS, thread_name_prefix="s3-part")
         try:
-            part, number = first_part, 1
+            part, number = first, 1
             while part:
                 if len(in_flight) == PARALLEL_PARTS:
-                    done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-                    confirmed += [future.result() for future in done]  # raises the first failure
-                in_flight.add(executor.submit(self._upload_part, key, upload_id, number, part))
-                part, number = stream.read(PART_SIZE), number + 1
+                    done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        confirmed.append(future.result())  # raises the first failure
+                        parts.reuse(in_flight.pop(future))
+                future = executor.submit(self._upload_part, key, upload_id, number, part)
+                in_flight[future] = part
+                part, number = parts.fill_from(stream), number + 1
             confirmed += [future.result() for future in in_flight]
         finally:
-            # After a failure: parts not started are dropped and running ones finish, so no thread and
-            # no part outlives the upload.
+            # After a failure: parts not started are dropped and running ones finish, so no thread
+            # outlives the upload and no buffer is emptied while it is being sent.
             executor.shutdown(wait=True, cancel_futures=True)
         return sorted(confirmed, key=lambda confirmed_part: int(confirmed_part["PartNumber"]))
 
-    def _upload_part(self, key: str, upload_id: str, number: int, data: bytes) -> dict[str, Any]:
+    def _upload_part(self, key: str, upload_id: str, number: int, data: bytearray) -> dict[str, Any]:
         response = self.client.upload_part(
             Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data
         )
@@ -239,6 +249,40 @@ class ObjectStore:
                 upload_id,
                 key,
             )
+
+
+class _PartBuffers:
+    """The part buffers of one upload: at most PARALLEL_PARTS + 1 of PART_SIZE bytes, each reused once
+    S3 has its part.
+
+    release() empties them, which frees their memory even if something still holds the bytearray (a
+    traceback of the failure keeps the frames that used them)."""
+
+    def __init__(self) -> None:
+        self._every: list[bytearray] = []
+        self._free: list[bytearray] = []
+
+    def fill_from(self, stream: Readable) -> bytearray:
+        """The stream's next part in a buffer; shorter than PART_SIZE at the end, empty after it."""
+        buffer = self._free.pop() if self._free else self._new()
+        filled = stream.readinto(buffer)
+        if filled < PART_SIZE:
+            del buffer[filled:]  # the last part: its buffer is not reused
+        return buffer
+
+    def reuse(self, buffer: bytearray) -> None:
+        self._free.append(buffer)
+
+    def release(self) -> None:
+        for buffer in self._every:
+            buffer.clear()
+        self._every.clear()
+        self._free.clear()
+
+    def _new(self) -> bytearray:
+        buffer = bytearray(PART_SIZE)
+        self._every.append(buffer)
+        return buffer
 
 
 def _error_code(exc: ClientError) -> str:
