@@ -9,7 +9,7 @@ RUN := $(UV) run --frozen
 SIZE ?= 1024
 
 .PHONY: help install test e2e smoke lint format messages up down logs ps superuser manage dev dev-down dev-logs dev-status \
-	dev-manage bench bench-admin compose-up compose-test compose-down compose
+	dev-manage reconcile bench bench-upload bench-aborts bench-admin compose-up compose-test compose-down compose
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -104,8 +104,17 @@ dev-status: install ## Show which services of the stack run
 dev-manage: install ## Run the admin's manage.py on the `make dev` stack: make dev-manage ARGS="check_storage"
 	$(RUN) python -m devstack manage $(ARGS)
 
+reconcile: install ## FileAPI's rows, objects and S3 uploads compared on the `make dev` stack: make reconcile ARGS="--fix"
+	$(RUN) python -m devstack reconcile $(ARGS)
+
 bench: install ## Time a SIZE MiB film (default 1024) through FileAPI and print its peak memory
 	$(RUN) python file_api/benchmarks/transfer.py --size $(SIZE)
+
+bench-upload: install ## Upload a SIZE MiB film through FileAPI and straight to S3 with boto3, 3 times each; their ratio
+	$(RUN) python file_api/benchmarks/upload_throughput.py --size $(SIZE)
+
+bench-aborts: install ## 200 uploads cut off, over the limit or truncated: FileAPI's threads and memory after them
+	$(RUN) python file_api/benchmarks/aborted_uploads.py
 
 bench-admin: install ## Time a SIZE MiB film through the admin's form, for every storage backend
 	$(RUN) python admin_panel/benchmarks/admin_upload.py --size $(SIZE)

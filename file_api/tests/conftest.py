@@ -1,8 +1,11 @@
 """Fixtures of the FileAPI suite: a real FileAPI process on the harness's Postgres and SeaweedFS."""
 
+import dataclasses
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,10 +15,12 @@ from sqlalchemy import Engine, create_engine, func, select
 
 from devstack.services import FileAPI, Postgres, SeaweedFS
 from devstack.services import wait_for as wait_until
-from devstack.settings import free_ports
+from devstack.settings import StackConfig, free_ports
+from devstack.testing import running
 from file_api.config import Settings
 from file_api.main import create_app
 from file_api.models import StoredFile
+from file_api.storage import IncompleteUpload, ObjectStore
 
 
 @pytest.fixture(scope="session")
@@ -85,6 +90,54 @@ def file_api_settings(file_api_server: FileAPI) -> Callable[..., Settings]:
         return Settings(**(values | overrides))
 
     return make
+
+
+@pytest.fixture(scope="session")
+def start_file_api(
+    stack_config: StackConfig, postgres_server: Postgres, s3_server: SeaweedFS
+) -> Callable[..., AbstractContextManager[FileAPI]]:
+    """Starts another FileAPI process (file_api/start, as the session's) on the session's Postgres and
+    S3, with a bucket and a database of its own named after `name` and settings overridden; a test may
+    kill and restart it. Stopped at the end."""
+
+    @contextmanager
+    def start(name: str, **settings: str) -> Iterator[FileAPI]:
+        database = f"file_api_{name}"
+        postgres_server.create_database(database)
+        env = dict(stack_config.env) | {
+            "FILE_API_PORT": str(free_ports(1)[0]),
+            "FILE_API_BUCKET": f"{name}-films",
+            "FILE_API_DB_NAME": database,
+            **settings,
+        }
+        # A state directory of its own: its pid file and log do not mix with the session's FileAPI.
+        state_dir = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=stack_config.state_dir))
+        with running(FileAPI(dataclasses.replace(stack_config, env=env, state_dir=state_dir))) as server:
+            yield server
+
+    return start
+
+
+@pytest.fixture(scope="session")
+def store_of() -> Callable[[FileAPI], ObjectStore]:
+    """An ObjectStore on the bucket of a FileAPI process, with that process's settings."""
+
+    def store(file_api: FileAPI) -> ObjectStore:
+        values = {name.lower(): value for name, value in file_api.environment().items()}
+        return ObjectStore.from_settings(
+            Settings(**{k: v for k, v in values.items() if k in Settings.model_fields})
+        )
+
+    return store
+
+
+@pytest.fixture
+def incomplete_uploads(
+    file_api_server: FileAPI, store_of: Callable[[FileAPI], ObjectStore]
+) -> Callable[[], set[IncompleteUpload]]:
+    """The multipart uploads started and neither completed nor aborted in FileAPI's bucket."""
+    store = store_of(file_api_server)
+    return lambda: set(store.list_incomplete_uploads())
 
 
 @pytest.fixture

@@ -51,6 +51,12 @@ def test_parse_range_refuses_a_header_over_the_limit_before_reading_numbers() ->
         parse_range(longest + "0", size=10)
 
 
+@pytest.mark.parametrize("header", ["bytes=0-", "bytes=-1"])
+def test_no_range_of_an_empty_file_is_satisfiable(header: str) -> None:
+    with pytest.raises(RangeNotSatisfiable):
+        parse_range(header, size=0)
+
+
 @pytest.mark.parametrize("header", ["bytes=a-b", "bytes=3-1", "bytes=-", "0-5", "bytes=1--2"])
 def test_parse_range_malformed(header: str) -> None:
     with pytest.raises(MalformedRange):

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from file_api.config import Settings
+from file_api.storage import PART_SIZE
 
 MiB = 1024**2
 
@@ -155,16 +156,23 @@ def test_upload_without_valid_token_is_401_and_stores_nothing(
     assert (object_keys(), row_count()) == (keys_before, rows_before)
 
 
-def test_empty_file_is_400_and_stores_nothing(
-    api: httpx.Client, auth: dict[str, str], object_keys: Any, row_count: Any
+def test_empty_file_is_stored_and_downloaded_empty(
+    upload: Callable[..., dict[str, Any]], api: httpx.Client, object_keys: Any
 ) -> None:
-    keys_before, rows_before = object_keys(), row_count()
+    body = upload(b"", "empty.txt", "text/plain")
 
-    response = api.post("/api/v1/", headers=auth, files={"file": ("empty.mp4", b"")})
-
-    assert response.status_code == 400
-    assert response.json() == {"detail": "the file is empty"}
-    assert (object_keys(), row_count()) == (keys_before, rows_before)
+    assert body["size"] == 0
+    assert body["sha256"] == hashlib.sha256(b"").hexdigest()
+    assert body["short_name"] in object_keys()
+    response = api.get(body["url"])
+    assert response.status_code == 200
+    assert response.headers["content-length"] == "0"
+    assert response.content == b""
+    assert api.head(body["url"]).headers["content-length"] == "0"
+    # An empty file has no byte to give: every range is unsatisfiable.
+    for range_header in ("bytes=0-", "bytes=-1"):
+        ranged = api.get(body["url"], headers={"Range": range_header})
+        assert (ranged.status_code, ranged.headers["content-range"]) == (416, "bytes */0")
 
 
 def test_form_without_file_field_is_422(api: httpx.Client, auth: dict[str, str]) -> None:
@@ -217,7 +225,7 @@ def test_fields_around_the_file_are_ignored(api: httpx.Client, auth: dict[str, s
 class TestSizeLimit:
     """FILE_API_MAX_UPLOAD_BYTES, enforced from the declared length and again while streaming."""
 
-    LIMIT = 10 * MiB  # more than one 8 MiB part, so the streaming case aborts a real multipart upload
+    LIMIT = 2 * PART_SIZE + MiB  # more than a part, so the streaming case aborts a real multipart upload
 
     def test_declared_length_over_limit_is_413_before_reading(
         self, file_api_settings: Callable[..., Settings], in_process_api: Any, object_keys: Any

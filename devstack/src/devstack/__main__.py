@@ -5,6 +5,7 @@ python -m devstack down              stop everything this stack started
 python -m devstack status            what runs (exit 3 when something is stopped)
 python -m devstack logs [--no-follow] [-n LINES]
 python -m devstack manage ARGS...    the admin's manage.py with the settings the stack gives the admin
+python -m devstack reconcile ARGS... FileAPI's reconcile command with the settings the stack gives FileAPI
 python -m devstack check-nginx       `nginx -t` and gixy on the rendered nginx configuration
 """
 
@@ -17,7 +18,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from devstack.services import AdminPanel, Nginx, ServiceError
+from devstack.services import AdminPanel, FileAPI, Nginx, ServiceError
 from devstack.settings import SettingsError, persistent_config
 from devstack.stack import Stack
 
@@ -71,6 +72,11 @@ def manage(stack: Stack, args: argparse.Namespace) -> int:
     return subprocess.run(command, cwd=admin.cwd(), env=admin.environment(), check=False).returncode
 
 
+def reconcile(stack: Stack, args: argparse.Namespace) -> int:
+    command = [sys.executable, "-m", "file_api.reconcile", *args.arguments]
+    return subprocess.run(command, env=FileAPI(stack.config).environment(), check=False).returncode
+
+
 def check_nginx(stack: Stack, args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         print(Nginx(stack.config).check(Path(scratch)))
@@ -92,6 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs_parser.add_argument("-n", "--lines", type=int, default=30, help="lines per file (default 30)")
     manage_parser = commands.add_parser("manage", help="run the admin's manage.py with the stack's settings")
     manage_parser.add_argument("arguments", nargs=argparse.REMAINDER, help="e.g. check_storage")
+    reconcile_parser = commands.add_parser("reconcile", help="compare FileAPI's rows with its bucket")
+    reconcile_parser.add_argument("arguments", nargs=argparse.REMAINDER, help="e.g. --fix")
     commands.add_parser("check-nginx", help="nginx -t and gixy on the rendered configuration")
     args = parser.parse_args(argv)
     handler = {
@@ -100,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "status": status,
         "logs": logs,
         "manage": manage,
+        "reconcile": reconcile,
         "check-nginx": check_nginx,
     }[args.command]
     try:

@@ -2,7 +2,6 @@
 
 from functools import cached_property
 from typing import Self
-from urllib.parse import urlsplit
 
 from pydantic import AnyHttpUrl, NonNegativeInt, PositiveFloat, PositiveInt, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,6 +44,11 @@ class Settings(BaseSettings):
     s3_secret_key: SecretStr
     s3_region: str = "us-east-1"
     file_api_bucket: str = "films"
+    # How long one S3 request may wait, and how often it is tried: a stopped or frozen S3 server makes
+    # an upload or a download answer 503 within about attempts x timeout, and a retry covers a restart.
+    s3_connect_timeout_seconds: PositiveFloat = 5
+    s3_read_timeout_seconds: PositiveFloat = 10
+    s3_max_attempts: PositiveInt = 3
 
     @model_validator(mode="after")
     def _signing_key_is_strong_enough(self) -> Self:
@@ -66,12 +70,3 @@ class Settings(BaseSettings):
             port=self.postgres_port,
             database=self.file_api_db_name,
         )
-
-    @property
-    def s3_endpoint(self) -> str:
-        """`host:port` of the S3 server, the form the minio SDK takes."""
-        return urlsplit(str(self.s3_endpoint_url)).netloc
-
-    @property
-    def s3_secure(self) -> bool:
-        return self.s3_endpoint_url.scheme == "https"

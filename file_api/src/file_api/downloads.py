@@ -9,9 +9,8 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import quote, urlsplit
 
-from urllib3.response import BaseHTTPResponse
-
 from file_api.models import StoredFile
+from file_api.storage import ObjectBody
 
 # Large enough that a 1 GiB film is a few thousand thread hand-offs, small enough to stay cheap.
 CHUNK_SIZE = 256 * 1024
@@ -75,7 +74,7 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     first, last = match.groups()
     if not first:  # "-n": the last n bytes
         suffix_length = int(last)
-        if suffix_length == 0:
+        if suffix_length == 0 or size == 0:  # an empty file has no last bytes (RFC 9110 §14.1.3)
             raise RangeNotSatisfiable(size)
         return ByteRange(max(size - suffix_length, 0), size - 1)
     start = int(first)
@@ -143,13 +142,12 @@ def nginx_handoff(location: str, presigned_url: str, byte_range: ByteRange | Non
     return headers
 
 
-def iter_object(response: BaseHTTPResponse) -> Iterator[bytes]:
-    """The object's bytes in chunks; the S3 connection is released however the iteration ends."""
+def iter_object(body: ObjectBody) -> Iterator[bytes]:
+    """The object's bytes in chunks; the S3 response is closed however the iteration ends."""
     try:
-        yield from response.stream(CHUNK_SIZE)
+        yield from body.iter_chunks(CHUNK_SIZE)
     finally:
-        response.close()
-        response.release_conn()
+        body.close()
 
 
 def _matches_any(if_none_match: str, current: str) -> bool:

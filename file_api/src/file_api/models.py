@@ -18,7 +18,8 @@ class Base(DeclarativeBase):
 
 class StoredFile(Base):
     __tablename__ = "stored_file"
-    __table_args__ = (CheckConstraint("size > 0", name="stored_file_size_positive"),)
+    # An empty file is a file: 0 bytes is valid data (Django's storages save it too).
+    __table_args__ = (CheckConstraint("size >= 0", name="stored_file_size_not_negative"),)
     # Read created_at back with INSERT ... RETURNING instead of a second query.
     __mapper_args__ = {"eager_defaults": True}  # SQLAlchemy reads a plain dict
 

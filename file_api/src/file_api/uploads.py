@@ -46,10 +46,6 @@ class MissingFileField(UploadRejected):
     status_code = 422
 
 
-class EmptyFile(UploadRejected):
-    status_code = 400
-
-
 class FileTooLarge(UploadRejected):
     status_code = 413
 
@@ -97,7 +93,11 @@ class MultipartFileStream:
         )
         self._position = _Position.BEFORE_FILE
         self._body_exhausted = False
-        self._buffer = bytearray()
+        # readinto()'s buffer while it runs: the parser copies the file's bytes straight into it. Bytes
+        # parsed beyond it (the rest of a body chunk) wait in _overflow for the next call.
+        self._target: memoryview | None = None
+        self._filled = 0
+        self._overflow = b""
         self._sha256 = hashlib.sha256()
         self._part_headers: dict[bytes, bytes] = {}
         self._header_name = b""
@@ -124,17 +124,21 @@ class MultipartFileStream:
             if not self._feed():
                 raise MissingFileField(f"the form has no field {FILE_FIELD!r}")
 
-    def read(self, size: int = -1) -> bytes:
-        """Up to `size` bytes of the file (all that is left if negative); b"" at its end."""
-        while self._position is _Position.IN_FILE and (size < 0 or len(self._buffer) < size):
-            if not self._feed():
-                raise MalformedBody("the request body ended in the middle of the file")
-        if self.size == 0:
-            raise EmptyFile("the file is empty")
-        count = len(self._buffer) if size < 0 else min(size, len(self._buffer))
-        data = bytes(self._buffer[:count])
-        del self._buffer[:count]
-        return data
+    def readinto(self, buffer: bytearray) -> int:
+        """Fills `buffer` with the file's next bytes; returns their count, less than the buffer's size
+        only at the end of the file (0 after it). Each byte is copied once, from its body chunk."""
+        with memoryview(buffer) as target:  # released however this ends, so the buffer can be freed
+            self._filled = min(len(self._overflow), len(target))
+            target[: self._filled] = self._overflow[: self._filled]
+            self._overflow = self._overflow[self._filled :]
+            self._target = target
+            try:
+                while self._filled < len(target) and self._position is _Position.IN_FILE:
+                    if not self._feed():
+                        raise MalformedBody("the request body ended in the middle of the file")
+            finally:
+                self._target = None
+            return self._filled
 
     def finish(self) -> ReceivedFile:
         """Reads the rest of the body (fields after the file are ignored) and describes the file."""
@@ -191,7 +195,13 @@ class MultipartFileStream:
         if self.size > self._max_bytes:
             raise FileTooLarge(_too_large_message(self._max_bytes))
         self._sha256.update(piece)
-        self._buffer += piece
+        if self._target is not None:
+            taken = min(len(piece), len(self._target) - self._filled)
+            self._target[self._filled : self._filled + taken] = piece[:taken]
+            self._filled += taken
+            piece = piece[taken:]
+        if piece:
+            self._overflow += piece
 
     def _on_part_end(self) -> None:
         if self._part_is_file:

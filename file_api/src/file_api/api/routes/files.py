@@ -46,8 +46,7 @@ _MULTIPART_FILE_BODY: dict[str, Any] = {
                 "schema": {
                     "type": "object",
                     "required": [FILE_FIELD],
-                    # An empty file is refused (400): at least one byte.
-                    "properties": {FILE_FIELD: {"type": "string", "format": "binary", "minLength": 1}},
+                    "properties": {FILE_FIELD: {"type": "string", "format": "binary"}},
                 }
             }
         },

@@ -1,0 +1,184 @@
+"""Benchmark: what aborted uploads leave in FileAPI: threads, resident memory, objects, rows, S3 uploads.
+
+Starts a throwaway stack (Postgres, SeaweedFS, FileAPI with a --limit MiB size limit) on 127.0.0.1 and
+sends --count uploads that never complete, --concurrency at a time, in turn of three kinds: a client
+that hangs up at a random point, a chunked body over the limit (413) and a body that ends in the middle
+of the file (400). It prints FileAPI's thread count and RSS idle, at their peak and after settling,
+against the ceilings: threads back to idle, RSS within 30 MB of idle. Numbers only; it asserts nothing.
+
+"After settling" waits until the thread count has not changed for a while, poking the health check:
+anyio keeps an idle worker thread for 10 s and only retires it when another task needs a thread.
+
+    uv run python file_api/benchmarks/aborted_uploads.py --count 200
+"""
+
+import argparse
+import dataclasses
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
+import boto3
+import httpx
+import psutil
+from sqlalchemy import create_engine, text
+
+from devstack import broken_uploads
+from devstack.services import FileAPI, Postgres, SeaweedFS
+from devstack.testing import running, throwaway
+
+MiB = 1024**2
+MB = 1000**2
+RSS_CEILING_ABOVE_IDLE = 30 * MB
+# Longer than anyio's 10 s: an unchanged thread count over this long is the settled one.
+SETTLED_AFTER = 12.0
+
+
+@dataclasses.dataclass
+class Sample:
+    threads: int
+    rss: int
+
+    @classmethod
+    def of(cls, process: psutil.Process) -> "Sample":
+        return cls(process.num_threads(), process.memory_info().rss)
+
+
+@contextmanager
+def peak(process: psutil.Process, interval: float = 0.05) -> Iterator[Sample]:
+    """The largest thread count and RSS of the process while the block runs."""
+    highest = Sample.of(process)
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(interval):
+            now = Sample.of(process)
+            highest.threads, highest.rss = max(highest.threads, now.threads), max(highest.rss, now.rss)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield highest
+    finally:
+        done.set()
+        sampler.join()
+
+
+def settle(process: psutil.Process, poke: Callable[[], object], timeout: float = 120) -> Sample:
+    """Threads and RSS once the thread count has stayed the same for SETTLED_AFTER seconds."""
+    deadline = time.monotonic() + timeout
+    last, since = Sample.of(process), time.monotonic()
+    while time.monotonic() - since < SETTLED_AFTER and time.monotonic() < deadline:
+        poke()
+        time.sleep(1)
+        now = Sample.of(process)
+        if now.threads != last.threads:
+            since = time.monotonic()
+        last = now
+    return last
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=200, help="aborted uploads (default 200)")
+    parser.add_argument("--concurrency", type=int, default=8, help="uploads at a time (default 8)")
+    parser.add_argument("--limit", type=int, default=64, help="FileAPI's size limit in MiB (default 64)")
+    parser.add_argument("--seed", type=int, default=9, help="random cut points (default 9)")
+    args = parser.parse_args()
+    limit = args.limit * MiB
+    rng = random.Random(args.seed)  # noqa: S311 (cut points, not secrets)
+
+    with throwaway() as base:
+        config = dataclasses.replace(base, env={**base.env, "FILE_API_MAX_UPLOAD_BYTES": str(limit)})
+        with (
+            running(Postgres(config)) as postgres,
+            running(SeaweedFS(config)) as s3,
+            running(FileAPI(config)) as file_api,
+            httpx.Client(base_url=file_api.base_url, timeout=600) as client,
+        ):
+            pid = file_api.pid()
+            if pid is None:
+                raise SystemExit("FileAPI is not running")
+            process = psutil.Process(pid)
+
+            def poke() -> None:
+                client.get("/api/v1/health").raise_for_status()
+
+            # One complete upload first: the idle numbers then include what any upload loads.
+            client.post(
+                "/api/v1/",
+                headers={"Authorization": f"Bearer {file_api.token}"},
+                files={"file": ("warm-up.mp4", rng.randbytes(limit // 2))},
+            ).raise_for_status()
+            idle = settle(process, poke)
+
+            uploads = [_aborted_upload(kind, file_api, limit, rng) for kind in _kinds(args.count)]
+            started = time.perf_counter()
+            with peak(process) as highest, ThreadPoolExecutor(args.concurrency) as clients:
+                statuses = list(clients.map(lambda send: send(), uploads))
+            seconds = time.perf_counter() - started
+            after = settle(process, poke)
+
+            bucket, database = config.get("FILE_API_BUCKET"), config.get("FILE_API_DB_NAME")
+            leftovers = _leftovers(s3, postgres, bucket, database)
+
+    answered = {status: statuses.count(status) for status in sorted(set(statuses), key=str)}
+    print(f"{args.count} aborted uploads in {seconds:.1f} s, {args.concurrency} at a time: {answered}")
+    print(f"FileAPI {'':>9} {'idle':>8} {'peak':>8} {'settled':>8}")
+    print(f"{'threads':>17} {idle.threads:>8} {highest.threads:>8} {after.threads:>8}")
+    print(f"{'RSS MB':>17} {idle.rss / MB:>8.0f} {highest.rss / MB:>8.0f} {after.rss / MB:>8.0f}")
+    print(
+        f"threads settled / idle: {after.threads / idle.threads:.2f} (ceiling 1.00); "
+        f"RSS settled - idle: {(after.rss - idle.rss) / MB:.1f} MB "
+        f"= {(after.rss - idle.rss) / RSS_CEILING_ABOVE_IDLE:.2f} of the 30 MB ceiling"
+    )
+    print(
+        "left behind: {objects} objects besides the warm-up's, {rows} rows besides its, "
+        "{uploads} incomplete multipart uploads".format(**leftovers)
+    )
+
+
+def _kinds(count: int) -> list[str]:
+    kinds = ("disconnect", "over_limit", "truncated")
+    return [kinds[n % len(kinds)] for n in range(count)]
+
+
+def _aborted_upload(kind: str, file_api: FileAPI, limit: int, rng: random.Random) -> Callable[[], object]:
+    """One aborted upload, its random point chosen now so a seed repeats the run."""
+    port, token = file_api.port, file_api.token
+    if kind == "disconnect":
+        cut_at = rng.randrange(limit)
+
+        def hang_up() -> str:
+            broken_uploads.disconnect(port, token, limit, cut_at)
+            return "hung up"
+
+        return hang_up
+    if kind == "over_limit":
+        return lambda: broken_uploads.over_limit(port, token, limit)
+    file_bytes = rng.randrange(limit)
+    return lambda: broken_uploads.truncated(port, token, file_bytes)
+
+
+def _leftovers(s3: SeaweedFS, postgres: Postgres, bucket: str, database: str) -> dict[str, int]:
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3.endpoint_url,
+        aws_access_key_id=s3.access_key,
+        aws_secret_access_key=s3.secret_key,
+        region_name=s3.region,
+    )
+    objects = client.list_objects_v2(Bucket=bucket).get("KeyCount", 0)
+    uploads = len(client.list_multipart_uploads(Bucket=bucket).get("Uploads", []))
+    engine = create_engine(postgres.url(database))
+    with engine.connect() as connection:
+        rows = connection.scalar(text("SELECT count(*) FROM stored_file")) or 0
+    engine.dispose()
+    return {"objects": objects - 1, "rows": rows - 1, "uploads": uploads}
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Benchmark: an upload through FileAPI against boto3's own multipart upload to the same S3 server.
+
+Starts a throwaway stack (Postgres, SeaweedFS, FileAPI) on 127.0.0.1 and uploads a generated film of
+--size MiB --runs times each way, alternating: through FileAPI (a streamed multipart form, which FileAPI
+parses, hashes and sends on as an S3 multipart upload) and straight to SeaweedFS with boto3's
+TransferManager (`upload_fileobj`, 10 threads of 8 MiB parts, boto3's default client). It prints the
+median speed of each and their ratio (the target is FileAPI >= 0.9 x boto3), and FileAPI's peak memory.
+Numbers only; it asserts nothing.
+
+    uv run python file_api/benchmarks/upload_throughput.py --size 1024 --runs 3
+"""
+
+import argparse
+import statistics
+import time
+
+import boto3
+import httpx
+from boto3.s3.transfer import TransferConfig
+from transfer import GeneratedFilm
+
+from devstack.measure import peak_rss
+from devstack.services import FileAPI, Postgres, SeaweedFS
+from devstack.testing import running, throwaway
+
+MiB = 1024**2
+TRANSFER_MANAGER = TransferConfig(max_concurrency=10, multipart_chunksize=8 * MiB)
+
+
+class WholeReads(GeneratedFilm):
+    """The generated film, read(n) returning n bytes until the end, as boto3 expects of a file: it takes
+    a short read for the end of the stream."""
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0:
+            size = self.remaining
+        blocks = []
+        while size > 0 and (block := super().read(size)):
+            blocks.append(block)
+            size -= len(block)
+        return b"".join(blocks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=1024, help="film size in MiB (default 1024)")
+    parser.add_argument("--runs", type=int, default=3, help="uploads each way (default 3)")
+    args = parser.parse_args()
+    size = args.size * MiB
+
+    with (
+        throwaway() as config,
+        running(Postgres(config)),
+        running(SeaweedFS(config)) as s3,
+        running(FileAPI(config)) as file_api,
+        httpx.Client(base_url=file_api.base_url, timeout=600) as client,
+    ):
+        pid = file_api.pid()
+        if pid is None:
+            raise SystemExit("FileAPI is not running")
+        bucket = config.get("FILE_API_BUCKET")
+        s3_client = boto3.client(
+            "s3",
+            endpoint_url=s3.endpoint_url,
+            aws_access_key_id=s3.access_key,
+            aws_secret_access_key=s3.secret_key,
+            region_name=s3.region,
+        )
+        through_file_api: list[float] = []
+        with_boto3: list[float] = []
+        peak_memory = 0
+        for run in range(args.runs):
+            film = GeneratedFilm(size)
+            with peak_rss(pid) as peaks:
+                started = time.perf_counter()
+                response = client.post(
+                    "/api/v1/",
+                    headers={"Authorization": f"Bearer {file_api.token}"},
+                    files={"file": ("film.mkv", film, "video/x-matroska")},  # type: ignore[dict-item]
+                )
+                through_file_api.append(time.perf_counter() - started)
+            response.raise_for_status()
+            peak_memory = max(peak_memory, peaks[pid])
+            # Removed through FileAPI, so SeaweedFS holds one film at a time in both cases.
+            client.delete(
+                f"/api/v1/files/{response.json()['short_name']}",
+                headers={"Authorization": f"Bearer {file_api.token}"},
+            ).raise_for_status()
+
+            started = time.perf_counter()
+            s3_client.upload_fileobj(WholeReads(size), bucket, f"boto3-{run}", Config=TRANSFER_MANAGER)
+            with_boto3.append(time.perf_counter() - started)
+            s3_client.delete_object(Bucket=bucket, Key=f"boto3-{run}")
+            print(f"run {run + 1}: FileAPI {through_file_api[-1]:.1f} s, boto3 {with_boto3[-1]:.1f} s")
+
+    mib = size / MiB
+    file_api_speed = mib / statistics.median(through_file_api)
+    boto3_speed = mib / statistics.median(with_boto3)
+    print(f"film: {mib:.0f} MiB, median of {args.runs}")
+    print(f"  through FileAPI: {file_api_speed:6.0f} MiB/s  (FileAPI RSS peak {peak_memory / MiB:.0f} MiB)")
+    print(f"  boto3 TransferManager, 10 threads: {boto3_speed:6.0f} MiB/s")
+    print(f"  ratio FileAPI / boto3: {file_api_speed / boto3_speed:.2f} (target >= 0.90)")
+
+
+if __name__ == "__main__":
+    main()
