@@ -9,7 +9,7 @@ RUN := $(UV) run --frozen
 SIZE ?= 1024
 
 .PHONY: help install test e2e smoke lint format messages up down logs ps superuser manage dev dev-down dev-logs dev-status \
-	dev-manage reconcile bench bench-upload bench-aborts bench-admin compose-up compose-test compose-down compose
+	dev-manage reconcile bench bench-upload bench-download bench-viewers bench-aborts bench-admin compose-up compose-test compose-down compose
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -112,6 +112,12 @@ bench: install ## Time a SIZE MiB film (default 1024) through FileAPI and print 
 
 bench-upload: install ## Upload a SIZE MiB film through FileAPI and straight to S3 with boto3, 3 times each; their ratio
 	$(RUN) python file_api/benchmarks/upload_throughput.py --size $(SIZE)
+
+bench-download: install ## Download a SIZE MiB film through nginx, from FileAPI and with boto3, 3 times each; ratios
+	$(RUN) python file_api/benchmarks/download_throughput.py --size $(SIZE)
+
+bench-viewers: install ## 300 viewers at 20 KB/s while editors read metadata, upload and check health: p99 and memory
+	$(RUN) python file_api/benchmarks/slow_viewers.py
 
 bench-aborts: install ## 200 uploads cut off, over the limit or truncated: FileAPI's threads and memory after them
 	$(RUN) python file_api/benchmarks/aborted_uploads.py

@@ -37,7 +37,8 @@ class TwoInstanceNginx(Nginx):
 
     def template_variables(self) -> dict[str, str]:
         variables = super().template_variables()
-        variables["NGINX_FILE_API_UPSTREAM"] += f"; server {HOST}:{self.second.port}"
+        second_address = f"{HOST}:{self.second.port}"
+        variables["NGINX_FILE_API_UPSTREAM"] += "; server " + second_address
         return variables
 
 

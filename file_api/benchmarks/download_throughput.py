@@ -1,0 +1,114 @@
+"""Benchmark: a download through nginx and from FileAPI directly, against boto3's own download from S3.
+
+Starts a throwaway stack (Postgres, SeaweedFS, FileAPI, nginx) on 127.0.0.1, stores a generated film of
+--size MiB, then downloads it --runs times each way, alternating: boto3's TransferManager straight from
+SeaweedFS (`download_fileobj`, 10 threads of 8 MiB ranges), FileAPI's link through nginx (FileAPI
+authorizes, nginx streams from S3) and the same link from FileAPI itself (FileAPI streams). One client
+reads each download as one stream, as a video player or a CDN does. It prints the median speed of each,
+their ratio to boto3 (the target through nginx is >= 0.95), and the peak memory of FileAPI and nginx.
+Numbers only; it asserts nothing but the length of what arrived.
+
+    uv run python file_api/benchmarks/download_throughput.py --size 1024 --runs 3
+"""
+
+import argparse
+import os
+import statistics
+import time
+from collections.abc import Callable
+
+import boto3
+import httpx
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from transfer import GeneratedFilm
+
+from devstack.measure import peak_rss
+from devstack.services import FileAPI, Nginx, Postgres, SeaweedFS
+from devstack.testing import running, throwaway
+
+MiB = 1024**2
+TRANSFER_MANAGER = TransferConfig(max_concurrency=10, multipart_chunksize=8 * MiB)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=1024, help="film size in MiB (default 1024)")
+    parser.add_argument("--runs", type=int, default=3, help="downloads each way (default 3)")
+    args = parser.parse_args()
+    size: int = args.size * MiB
+
+    with (
+        throwaway() as config,
+        running(Postgres(config)),
+        running(SeaweedFS(config)) as s3,
+        running(FileAPI(config)) as file_api,
+        running(Nginx(config)) as nginx,
+        httpx.Client(timeout=600) as client,
+    ):
+        pids = file_api.pid(), nginx.pid()
+        if None in pids:
+            raise SystemExit("FileAPI or nginx is not running")
+        stored = client.post(
+            f"{file_api.base_url}/api/v1/",
+            headers={"Authorization": f"Bearer {file_api.token}"},
+            files={"file": ("film.mkv", GeneratedFilm(size), "video/x-matroska")},  # type: ignore[dict-item]
+        ).json()
+        link = str(httpx.URL(stored["url"]).copy_with(scheme=None, host=None, port=None))
+        s3_client = boto3.client(
+            "s3",
+            endpoint_url=s3.endpoint_url,
+            aws_access_key_id=s3.access_key,
+            aws_secret_access_key=s3.secret_key,
+            region_name=s3.region,
+            config=Config(s3={"addressing_style": "path"}),
+        )
+        bucket = config.get("FILE_API_BUCKET")
+
+        def with_boto3() -> int:
+            with open(os.devnull, "wb") as sink:
+                s3_client.download_fileobj(bucket, stored["short_name"], sink, Config=TRANSFER_MANAGER)
+                return size  # boto3 raises if any part is missing
+
+        def stream_from(origin: str) -> Callable[[], int]:
+            def download() -> int:
+                received = 0
+                with client.stream("GET", origin + link) as response:
+                    response.raise_for_status()
+                    for chunk in response.iter_raw(MiB):
+                        received += len(chunk)
+                return received
+
+            return download
+
+        ways = {
+            "boto3 from S3": with_boto3,
+            "through nginx": stream_from(nginx.base_url),
+            "FileAPI direct": stream_from(file_api.base_url),
+        }
+        seconds: dict[str, list[float]] = {name: [] for name in ways}
+        peaks: dict[str, list[int]] = {name: [0, 0] for name in ways}
+        for _ in range(args.runs):
+            for name, download in ways.items():
+                with peak_rss(*pids) as peak:  # type: ignore[arg-type]
+                    started = time.perf_counter()
+                    received = download()
+                    seconds[name].append(time.perf_counter() - started)
+                if received != size:
+                    raise SystemExit(f"{name}: {received} bytes arrived of {size}")
+                peaks[name] = [max(old, new) for old, new in zip(peaks[name], peak.values(), strict=True)]
+
+    baseline = statistics.median(seconds["boto3 from S3"])
+    print(f"file: {args.size} MiB, median of {args.runs}")
+    for name, times in seconds.items():
+        median = statistics.median(times)
+        file_api_peak, nginx_peak = (value / MiB for value in peaks[name])
+        print(
+            f"{name:>15}: {args.size / median:5.0f} MiB/s  {baseline / median:4.2f} x boto3   "
+            f"peak RSS FileAPI {file_api_peak:.0f} MiB, nginx {nginx_peak:.0f} MiB   "
+            f"runs {', '.join(f'{value:.1f}' for value in times)} s"
+        )
+
+
+if __name__ == "__main__":
+    main()
