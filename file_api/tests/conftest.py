@@ -81,15 +81,7 @@ def upload(api: httpx.Client, auth: dict[str, str]) -> Callable[..., dict[str, A
 def file_api_settings(file_api_server: FileAPI) -> Callable[..., Settings]:
     """Settings like the FileAPI process's, with overrides, for an app run inside the test."""
 
-    def make(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {
-            name.lower(): value
-            for name, value in file_api_server.environment().items()
-            if name.lower() in Settings.model_fields
-        }
-        return Settings(**(values | overrides))
-
-    return make
+    return lambda **overrides: settings_of(file_api_server, **overrides)
 
 
 @pytest.fixture(scope="session")
@@ -122,13 +114,7 @@ def start_file_api(
 def store_of() -> Callable[[FileAPI], ObjectStore]:
     """An ObjectStore on the bucket of a FileAPI process, with that process's settings."""
 
-    def store(file_api: FileAPI) -> ObjectStore:
-        values = {name.lower(): value for name, value in file_api.environment().items()}
-        return ObjectStore.from_settings(
-            Settings(**{k: v for k, v in values.items() if k in Settings.model_fields})
-        )
-
-    return store
+    return lambda file_api: ObjectStore.from_settings(settings_of(file_api))
 
 
 @pytest.fixture
@@ -171,3 +157,13 @@ def in_process_api() -> Callable[[Settings], Any]:
 def unused_tcp_port() -> int:
     """A port on 127.0.0.1 where nothing listens."""
     return free_ports(1)[0]
+
+
+def settings_of(file_api: FileAPI, **overrides: Any) -> Settings:
+    """The Settings a FileAPI process runs with (from its environment), with overrides."""
+    values: dict[str, Any] = {
+        name.lower(): value
+        for name, value in file_api.environment().items()
+        if name.lower() in Settings.model_fields
+    }
+    return Settings(**(values | overrides))

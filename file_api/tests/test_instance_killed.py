@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 import httpx
@@ -20,7 +20,6 @@ import pytest
 from devstack.services import HOST, FileAPI, Nginx, Postgres, SeaweedFS, wait_for
 from devstack.settings import StackConfig, free_ports
 from devstack.testing import running, throwaway
-from file_api.config import Settings
 from file_api.storage import ObjectStore
 
 CLIENTS = 20
@@ -108,6 +107,7 @@ def two_instances() -> Iterator[tuple[StackConfig, Postgres, FileAPI, FileAPI, N
 
 def test_one_instance_killed_under_load_loses_nothing(
     two_instances: tuple[StackConfig, Postgres, FileAPI, FileAPI, Nginx],
+    store_of: Callable[[FileAPI], ObjectStore],
 ) -> None:
     config, postgres, first, second, nginx = two_instances
     outcome, stop = Outcome(), threading.Event()
@@ -145,16 +145,9 @@ def test_one_instance_killed_under_load_loses_nothing(
     )
     print(reconcile.stdout)
     assert reconcile.returncode == 0, reconcile.stdout + reconcile.stderr
-    store = ObjectStore.from_settings(file_api_settings(second))
+    store = store_of(second)
     with postgres.connect(config.get("FILE_API_DB_NAME")) as db:
         rows = {row[0] for row in db.execute("SELECT short_name FROM stored_file")}
     assert rows == {stored.key for stored in store.list_objects()}
     assert list(store.list_incomplete_uploads()) == []
     assert outcome.uploaded <= rows  # every upload that completed has its file
-
-
-def file_api_settings(file_api: FileAPI) -> Settings:
-    environment = file_api.environment()
-    return Settings(
-        **{name: environment[name.upper()] for name in Settings.model_fields if name.upper() in environment}
-    )
