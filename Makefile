@@ -18,12 +18,13 @@ help: ## List the targets
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet uv
 
-install: $(UV) ## Create .venv with every service and tool, from uv.lock; compile the admin's translations
+install: $(UV) ## Create .venv from uv.lock; compile the admin's translations; fetch Django's storage tests
 	$(UV) sync --frozen
 	$(RUN) --directory admin_panel django-admin compilemessages --verbosity 0
+	$(RUN) python tests/storage_contract/django_tests.py
 
 # Each suite runs in a pytest process of its own: the services' suites are all packages named `tests`.
-SUITES ?= devstack/tests file_api/tests admin_panel/tests tests/stack
+SUITES ?= devstack/tests file_api/tests admin_panel/tests tests/storage_contract tests/stack
 
 test: install ## Every test: the suites against real Postgres, SeaweedFS, FileAPI, the admin, nginx; then e2e
 	@for suite in $(SUITES); do echo "== $$suite"; $(RUN) pytest $$suite || exit 1; done

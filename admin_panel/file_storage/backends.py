@@ -6,18 +6,22 @@
 - `file_api`: FileAPIStorage, this project's own client of FileAPI.
 
 The libraries' own reads load the whole object (into memory for MinioBackend, into a spooled
-temporary file for S3Storage): a film must stream, so `_open` is replaced in both.
+temporary file for S3Storage): a film must stream, so `_open` is replaced in both by a `RemoteFile`,
+which streams and seeks with Range requests. Where the libraries break Django's Storage contract
+(Django's own tests/file_storage, run by tests/storage_contract), the subclasses keep it: text content
+is stored as UTF-8, times follow USE_TZ, `delete("")` is refused, path traversal is suspicious.
 """
 
 import logging
 import mimetypes
 import os
+import posixpath
 import time
 import weakref
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import cached_property
-from io import BufferedReader, RawIOBase
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 from urllib.parse import quote, urlencode
@@ -25,6 +29,8 @@ from urllib.parse import quote, urlencode
 import httpx
 import minio.error
 from botocore.exceptions import ClientError
+from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation, SuspiciousOperation
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, Storage
 from django.utils.deconstruct import deconstructible
@@ -33,6 +39,14 @@ from django_minio_backend.models import MinioBackend
 from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
 
+from file_storage.remote_files import (
+    READ_BUFFER_SIZE,
+    Body,
+    ChunksReader,
+    RemoteFile,
+    read_only,
+    upload_stream,
+)
 from file_storage.signing import signed_query
 
 logger = logging.getLogger(__name__)
@@ -40,43 +54,33 @@ logger = logging.getLogger(__name__)
 MiB = 1024**2
 # One part in memory at a time per upload, and 8 MiB parts allow objects up to 78 GiB.
 PART_SIZE = 8 * MiB
-READ_CHUNK_SIZE = 256 * 1024
 
 
-class RemoteFile(File):  # type: ignore[type-arg]
-    """A read-only file whose bytes come from a network stream as they are read."""
-
-    def __init__(self, stream: IO[bytes], name: str, size: int, release: Callable[[], None]) -> None:
-        super().__init__(stream, name)
-        self.size = size
-        self._release = release
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            self._release()
+def checked_name(name: str | os.PathLike[str]) -> str:
+    """A stored file's name as a string. A name that would climb out of the storage (absolute, or with
+    `..`) is suspicious, as in Django's FileSystemStorage, even where keys cannot climb: one rule for all."""
+    name = os.fspath(name)
+    path = PurePosixPath(name)
+    if path.is_absolute() or ".." in path.parts:
+        raise SuspiciousFileOperation(f"Detected path traversal attempt in '{name}'")
+    return name
 
 
-class _ChunksReader(RawIOBase):
-    """A raw binary stream over an iterator of byte chunks (httpx streams are iterators, not files)."""
+def name_to_delete(name: str | os.PathLike[str] | None) -> str:
+    # Django's storages refuse an empty name rather than delete their root.
+    if not name:
+        raise ValueError("The name must be given to delete().")
+    return checked_name(name)
 
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._pending = b""
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._pending:
-            self._pending = next(self._chunks, b"")
-            if not self._pending:
-                return 0
-        count = min(len(buffer), len(self._pending))
-        buffer[:count] = self._pending[:count]
-        self._pending = self._pending[count:]
-        return count
+def storage_time(moment: datetime) -> datetime:
+    """A stored time as Django's Storage API gives it: aware and in UTC with USE_TZ, otherwise naive in
+    the machine's local time (like FileSystemStorage's times, which come from the file system)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if settings.USE_TZ:
+        return moment.astimezone(UTC)
+    return datetime.fromtimestamp(moment.timestamp())
 
 
 class S3FilmStorage(S3Storage):
@@ -121,17 +125,55 @@ class S3FilmStorage(S3Storage):
             config=self.client_config,
         )
 
-    def _open(self, name: str, mode: str = "rb") -> RemoteFile:
-        _read_only(mode)
-        key = self._normalize_name(clean_name(name))
+    def _normalize_name(self, name: str) -> str:
         try:
-            response = self.bucket.meta.client.get_object(Bucket=self.bucket_name, Key=key)
+            return str(super()._normalize_name(checked_name(name)))
+        except SuspiciousOperation as exc:  # the library's is not the file-specific one Django raises
+            raise SuspiciousFileOperation(str(exc)) from exc
+
+    def _open(self, name: str, mode: str = "rb") -> File:  # type: ignore[type-arg]
+        if mode not in {"r", "rb"}:
+            return super()._open(name, mode)  # type: ignore[no-any-return]  # S3File: uploaded on close
+        key = self._normalize_name(clean_name(name))
+        client = self.bucket.meta.client
+        with self._missing_as_file_not_found(key):
+            first = client.get_object(Bucket=self.bucket_name, Key=key)
+
+        def open_at(offset: int) -> Body:
+            # If-Match: a read that seeks never mixes the bytes of two versions of the object.
+            response = client.get_object(
+                Bucket=self.bucket_name, Key=key, Range=f"bytes={offset}-", IfMatch=first["ETag"]
+            )
+            body: Body = response["Body"]
+            return body
+
+        return RemoteFile(name, first["ContentLength"], open_at, first["Body"], mode)
+
+    def _save(self, name: str, content: File) -> str:  # type: ignore[type-arg]
+        data, _size = upload_stream(content)  # the library would send text's characters, not bytes
+        return str(super()._save(name, content if data is content else File(data, content.name)))
+
+    def delete(self, name: str) -> None:
+        super().delete(name_to_delete(name))
+
+    def get_modified_time(self, name: str) -> datetime:
+        key = self._normalize_name(clean_name(name))
+        with self._missing_as_file_not_found(key):
+            head = self.bucket.meta.client.head_object(Bucket=self.bucket_name, Key=key)
+        return storage_time(head["LastModified"])
+
+    def get_created_time(self, name: str) -> datetime:
+        # An object is written whole, once: its Last-Modified is when it was created.
+        return self.get_modified_time(name)
+
+    @contextmanager
+    def _missing_as_file_not_found(self, key: str) -> Iterator[None]:
+        try:
+            yield
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
                 raise FileNotFoundError(f"no object {key!r} in bucket {self.bucket_name!r}") from exc
             raise
-        body = response["Body"]
-        return RemoteFile(body, name, response["ContentLength"], body.close)
 
     def check(self) -> str:
         self.bucket.meta.client.head_bucket(Bucket=self.bucket_name)
@@ -148,42 +190,69 @@ class MinioFilmStorage(MinioBackend):
 
     def _save(self, file_path_name: str, content: File) -> str:  # type: ignore[type-arg]
         object_name = PurePosixPath(file_path_name).as_posix()
-        if content.seekable():
-            content.seek(0)
+        data, size = upload_stream(content)
         self.client.put_object(
             bucket_name=self.bucket,
             object_name=object_name,
-            data=content,
-            length=content.size,
+            data=data,
+            length=-1 if size is None else size,
             content_type=self._guess_content_type(file_path_name, content),
             part_size=PART_SIZE,
         )
         return object_name
 
     def _open(self, object_name: str, mode: str = "rb", **kwargs: Any) -> RemoteFile:
-        _read_only(mode)
+        read_only(mode)  # as the library's own files
+        name = checked_name(object_name)
         try:
-            response = self.client.get_object(bucket_name=self.bucket, object_name=object_name)
+            first = self.client.get_object(bucket_name=self.bucket, object_name=name)
         except minio.error.S3Error as exc:
             if exc.code in {"NoSuchKey", "NoSuchObject"}:
-                raise FileNotFoundError(f"no object {object_name!r} in bucket {self.bucket!r}") from exc
+                raise FileNotFoundError(f"no object {name!r} in bucket {self.bucket!r}") from exc
             raise
 
-        def release() -> None:
-            response.close()
-            response.release_conn()
+        def open_at(offset: int) -> Body:
+            # If-Match: a read that seeks never mixes the bytes of two versions of the object.
+            headers = {"If-Match": first.headers["etag"]}
+            return _PooledBody(
+                self.client.get_object(
+                    bucket_name=self.bucket, object_name=name, offset=offset, request_headers=headers
+                )
+            )
 
-        return RemoteFile(response, object_name, int(response.headers["content-length"]), release)
+        return RemoteFile(name, int(first.headers["content-length"]), open_at, _PooledBody(first), mode)
+
+    def stat(self, name: str) -> Any:
+        name = checked_name(name)
+        try:
+            return super().stat(name)
+        except minio.error.S3Error as exc:
+            if exc.code in {"NoSuchKey", "NoSuchObject"}:
+                raise FileNotFoundError(f"no object {name!r} in bucket {self.bucket!r}") from exc
+            raise
 
     def exists(self, name: str) -> bool:
         # The library answers False on any error, which would make an unreachable server look empty.
         try:
             self.stat(name)
-        except minio.error.S3Error as exc:
-            if exc.code in {"NoSuchKey", "NoSuchObject"}:
-                return False
-            raise
+        except FileNotFoundError:
+            return False
         return True
+
+    def listdir(self, path: str = "", **kwargs: Any) -> tuple[list[str], list[str]]:
+        # The library takes the path as a key prefix: "./a/." would match no key.
+        prefix = posixpath.normpath(path or ".")
+        return super().listdir("" if prefix == "." else prefix, **kwargs)  # type: ignore[no-any-return]
+
+    def delete(self, name: str) -> None:
+        super().delete(name_to_delete(name))
+
+    def get_modified_time(self, name: str) -> datetime:
+        return storage_time(self.stat(name).last_modified)
+
+    def get_created_time(self, name: str) -> datetime:
+        # An object is written whole, once: its Last-Modified is when it was created.
+        return self.get_modified_time(name)
 
     def size(self, name: str) -> int:
         # The library answers 0 on any error.
@@ -195,6 +264,21 @@ class MinioFilmStorage(MinioBackend):
             raise ConnectionError(f"{self.base_url} is not available: {status.details}")
         self.check_bucket_existence()  # the library's bucket initialisation
         return f"bucket {self.bucket!r} at {self.base_url}"
+
+
+class _PooledBody:
+    """A minio (urllib3) response as a `Body`: closing it also gives its connection back to the pool."""
+
+    def __init__(self, response: Any) -> None:
+        self._response = response
+
+    def read(self, size: int = -1, /) -> bytes:
+        data: bytes = self._response.read(None if size < 0 else size)
+        return data
+
+    def close(self) -> None:
+        self._response.close()
+        self._response.release_conn()
 
 
 class FileAPIError(Exception):
@@ -217,6 +301,7 @@ class FileAPIStorage(Storage):
     # No such file: 404, or 422 for a name FileAPI could never have given (not a short_name, e.g. the
     # `films/...` path of another backend, which transfer_files asks about).
     MISSING_STATUSES = frozenset({404, 422})
+    LIST_PAGE_SIZE = 500  # FileAPI's largest page
 
     def __init__(
         self,
@@ -256,11 +341,13 @@ class FileAPIStorage(Storage):
     def _save(self, name: str, content: File) -> str:  # type: ignore[type-arg]
         filename = PurePosixPath(name).name
         content_type = getattr(content, "content_type", None) or mimetypes.guess_type(filename)[0]
+        # A size httpx cannot find out itself is sent chunked.
+        data, _size = upload_stream(content)
         response = self._request(
             "POST",
             "/api/v1/",
-            files={"file": (filename, content, content_type or "application/octet-stream")},
-            rewind=content,
+            files={"file": (filename, data, content_type or "application/octet-stream")},
+            rewind=data,
         )
         short_name: str = response.json()["short_name"]
         return short_name
@@ -269,19 +356,17 @@ class FileAPIStorage(Storage):
         return name  # FileAPI chooses the stored name; two uploads of one name are two files
 
     def _open(self, name: str, mode: str = "rb") -> RemoteFile:
-        _read_only(mode)
-        response = self._request("GET", self._download_path(name), stream=True, missing_ok=True)
-        if response.status_code in self.MISSING_STATUSES:
-            response.close()
-            raise FileNotFoundError(f"FileAPI has no file {name!r}")
-        stream = BufferedReader(_ChunksReader(response.iter_raw(READ_CHUNK_SIZE)), READ_CHUNK_SIZE)
-        return RemoteFile(stream, name, int(response.headers["content-length"]), response.close)
+        read_only(mode)  # a stored file never changes
+        name = checked_name(name)
+        first = self._download(name, 0)
+        size = int(first.headers["content-length"])
+        return RemoteFile(name, size, lambda offset: _body(self._download(name, offset)), _body(first), mode)
 
     def exists(self, name: str) -> bool:
         return self._metadata(name) is not None
 
     def delete(self, name: str) -> None:
-        self._request("DELETE", self._metadata_path(name), missing_ok=True)
+        self._request("DELETE", self._metadata_path(name_to_delete(name)), missing_ok=True)
 
     def size(self, name: str) -> int:
         return int(self._required_metadata(name)["size"])
@@ -293,7 +378,7 @@ class FileAPIStorage(Storage):
         return f"{link}?{urlencode(signed_query(name or '', self.url_signing_key, self.signed_url_lifetime))}"
 
     def get_created_time(self, name: str) -> datetime:
-        return datetime.fromisoformat(self._required_metadata(name)["created_at"])
+        return storage_time(datetime.fromisoformat(self._required_metadata(name)["created_at"]))
 
     def get_modified_time(self, name: str) -> datetime:
         return self.get_created_time(name)  # a stored file never changes
@@ -304,7 +389,8 @@ class FileAPIStorage(Storage):
             return [], []
         names: list[str] = []
         while True:
-            page = self._request("GET", "/api/v1/files", params={"limit": 500, "offset": len(names)}).json()
+            params = {"limit": self.LIST_PAGE_SIZE, "offset": len(names)}
+            page = self._request("GET", "/api/v1/files", params=params).json()
             names += [item["short_name"] for item in page["items"]]
             if not page["items"] or len(names) >= page["total"]:
                 return [], names
@@ -318,11 +404,27 @@ class FileAPIStorage(Storage):
     def _download_path(self, name: str) -> str:
         return f"/api/v1/download-stream/{quote(name, safe='')}"
 
+    def _download(self, name: str, offset: int) -> httpx.Response:
+        """The file's bytes from `offset` on; FileAPI answers a Range with 206."""
+        headers = {"Range": f"bytes={offset}-"} if offset else {}
+        response = self._request(
+            "GET", self._download_path(name), headers=headers, stream=True, missing_ok=True
+        )
+        if response.status_code in self.MISSING_STATUSES:
+            response.close()
+            raise FileNotFoundError(f"FileAPI has no file {name!r}")
+        if offset and response.status_code != 206:
+            response.close()
+            raise FileAPIError(
+                _("FileAPI ignored a Range request (HTTP %(status)s)") % {"status": response.status_code}
+            )
+        return response
+
     def _metadata_path(self, name: str) -> str:
         return f"/api/v1/files/{quote(name, safe='')}"
 
     def _metadata(self, name: str) -> dict[str, Any] | None:
-        response = self._request("GET", self._metadata_path(name), missing_ok=True)
+        response = self._request("GET", self._metadata_path(checked_name(name)), missing_ok=True)
         if response.status_code in self.MISSING_STATUSES:
             return None
         metadata: dict[str, Any] = response.json()
@@ -339,7 +441,7 @@ class FileAPIStorage(Storage):
         method: str,
         path: str,
         *,
-        rewind: File | None = None,  # type: ignore[type-arg]
+        rewind: IO[bytes] | None = None,
         stream: bool = False,
         missing_ok: bool = False,
         **kwargs: Any,
@@ -404,14 +506,13 @@ def check_storage(storage: Storage) -> str:
     return check()
 
 
+def _body(response: httpx.Response) -> Body:
+    return ChunksReader(response.iter_raw(READ_BUFFER_SIZE), response.close)
+
+
 def _detail(response: httpx.Response) -> str:
     try:
         detail = response.json().get("detail", response.text)
     except ValueError:
         detail = response.text
     return str(detail)[:500]
-
-
-def _read_only(mode: str) -> None:
-    if "w" in mode or "a" in mode or "+" in mode:
-        raise ValueError("stored films are read-only: save a new file instead")

@@ -1,6 +1,6 @@
-"""Fixtures of the admin suite: Django's test database on the harness's real Postgres, compiled
-translations, the demo catalogue, and the film storage switched to each backend against the
-harness's real SeaweedFS and FileAPI."""
+"""Fixtures of the admin suite: compiled translations, the demo catalogue, and the film storage
+switched to each backend against the harness's real SeaweedFS and FileAPI. (Django's test database
+lives on the harness's real Postgres: devstack's pytest plugin points it there.)"""
 
 import contextlib
 import io
@@ -13,7 +13,7 @@ import pytest
 from django.core.files.storage import Storage, storages
 from pytest_django.fixtures import Settings
 
-from devstack.services import AdminPanel, Postgres
+from devstack.services import AdminPanel
 from devstack.settings import StackConfig
 from file_storage.config import BACKENDS, FILM_STORAGE_ALIAS, film_storages, storage_alias
 from movies.models import FilmWork
@@ -25,19 +25,6 @@ SERVERS_OF_BACKEND = {
     "minio": ["s3_server"],
     "file_api": ["file_api_server"],
 }
-
-
-@pytest.fixture(scope="session")
-def django_db_modify_db_settings(postgres_server: Postgres) -> None:
-    """Points Django at the session's Postgres before pytest-django creates the test database."""
-    from django.conf import settings
-
-    settings.DATABASES["default"].update(
-        HOST=postgres_server.host,
-        PORT=postgres_server.port,
-        USER=postgres_server.user,
-        PASSWORD=postgres_server.password,
-    )
 
 
 @pytest.fixture(scope="session", autouse=True)

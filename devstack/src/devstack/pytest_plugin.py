@@ -35,6 +35,20 @@ def postgres_server(stack_config: StackConfig) -> Iterator[Postgres]:
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(postgres_server: Postgres) -> None:
+    """Points Django at the session's Postgres before pytest-django creates its test database (this
+    overrides pytest-django's fixture of that name; suites without Django never ask for it)."""
+    from django.conf import settings
+
+    settings.DATABASES["default"].update(
+        HOST=postgres_server.host,
+        PORT=postgres_server.port,
+        USER=postgres_server.user,
+        PASSWORD=postgres_server.password,
+    )
+
+
+@pytest.fixture(scope="session")
 def s3_server(stack_config: StackConfig) -> Iterator[SeaweedFS]:
     """Running SeaweedFS S3: endpoint_url, access_key, secret_key, region, client (minio.Minio)."""
     with running(SeaweedFS(stack_config)) as server:
