@@ -371,6 +371,10 @@ class FileAPIStorage(Storage):
     def size(self, name: str) -> int:
         return int(self._required_metadata(name)["size"])
 
+    def original_name(self, name: str) -> str:
+        """The file name the file was uploaded with (`name` is the short_name FileAPI chose)."""
+        return str(self._required_metadata(name)["filename"])
+
     def url(self, name: str | None) -> str:
         link = f"{self.public_url}{self._download_path(name or '')}"
         if not self.signed_urls:

@@ -1,25 +1,58 @@
 """Deletes a stored file once nothing refers to it: after its row is deleted, or its file replaced or
-cleared, and only once that change is committed (a rolled-back change still needs the old file)."""
+cleared, and only once that change is committed (a rolled-back change still needs the old file).
+
+Two editors of one film must not lose its file between them: the stored name is read under a row lock,
+an editor who did not touch the file never writes back the stale name of a file someone else replaced
+meanwhile, and at commit time a file is deleted only if no row refers to it any more. A deletion the
+storage refuses is recorded as a PendingDeletion for `manage.py retry_deletions`, never just dropped.
+"""
 
 import logging
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.core.files.storage import Storage
+from django.conf import settings
+from django.core.files.storage import Storage, storages
 from django.db import models, transaction
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import post_delete, post_init, post_save, pre_save
+
+from file_storage.config import BACKENDS, FILM_STORAGE_ALIAS, storage_alias
 
 logger = logging.getLogger(__name__)
 
 
-def delete_replaced_files(model: type[models.Model]) -> None:
-    """Connects the signals that delete `model`'s files from storage when they stop being used."""
+def delete_replaced_files(model: type[models.Model], kept_with: Mapping[str, Iterable[str]] = {}) -> None:
+    """Connects the signals that delete `model`'s files from storage when they stop being used.
+
+    `kept_with` names, per file field, fields that describe the file (its size): when a stale save is
+    given the file another editor stored meanwhile, these are taken from the stored row with it.
+    """
     file_fields = [field for field in model._meta.get_fields() if isinstance(field, models.FileField)]
+    names = [field.attname for field in file_fields]
+    companions = [name for field in file_fields for name in kept_with.get(field.name, ())]
+
+    def remember_loaded_names(sender: Any, instance: models.Model, **kwargs: Any) -> None:
+        # The raw value: reading the attribute would load a deferred field with a query of its own.
+        loaded = {name: _name_of(instance.__dict__.get(name)) for name in names}
+        instance._loaded_file_names = loaded  # type: ignore[attr-defined]
 
     def remember_stored_names(sender: Any, instance: models.Model, **kwargs: Any) -> None:
         if instance._state.adding or kwargs.get("raw"):
             return
-        names = [field.attname for field in file_fields]
-        stored = model._default_manager.filter(pk=instance.pk).values(*names).first() or {}
+        rows = model._default_manager.filter(pk=instance.pk)
+        if transaction.get_connection(kwargs.get("using")).in_atomic_block:
+            rows = rows.select_for_update()  # held until commit: the other editor's save waits for ours
+        stored = rows.values(*names, *companions).first() or {}
+        loaded = getattr(instance, "_loaded_file_names", {})
+        for field in file_fields:
+            current = getattr(instance, field.attname).name or ""
+            stored_name = stored.get(field.attname) or ""
+            if field.attname in loaded and current == (loaded[field.attname] or "") != stored_name:
+                # Loaded before another editor replaced the file, and not changed here: keep theirs.
+                logger.info("keeping %r of %s, stored by a concurrent save", stored_name, instance.pk)
+                setattr(instance, field.attname, stored_name)
+                for companion in kept_with.get(field.name, ()):
+                    setattr(instance, companion, stored[companion])
         instance._stored_file_names = stored  # type: ignore[attr-defined]
 
     def delete_replaced(sender: Any, instance: models.Model, **kwargs: Any) -> None:
@@ -27,29 +60,77 @@ def delete_replaced_files(model: type[models.Model]) -> None:
         for field in file_fields:
             old_name = stored.get(field.attname)
             if old_name and old_name != getattr(instance, field.attname).name:
-                _delete_after_commit(field.storage, old_name)
+                _delete_after_commit(model, field, old_name)
         instance._stored_file_names = {}  # type: ignore[attr-defined]
+        remember_loaded_names(sender, instance)
 
     def delete_with_row(sender: Any, instance: models.Model, **kwargs: Any) -> None:
         for field in file_fields:
             name = getattr(instance, field.attname).name
             if name:
-                _delete_after_commit(field.storage, name)
+                _delete_after_commit(model, field, name)
 
     uid = f"{model._meta.label}.files"
+    post_init.connect(remember_loaded_names, sender=model, weak=False, dispatch_uid=f"{uid}.post_init")
     pre_save.connect(remember_stored_names, sender=model, weak=False, dispatch_uid=f"{uid}.pre_save")
     post_save.connect(delete_replaced, sender=model, weak=False, dispatch_uid=f"{uid}.post_save")
     post_delete.connect(delete_with_row, sender=model, weak=False, dispatch_uid=f"{uid}.post_delete")
 
 
 def delete_unused_file(storage: Storage, name: str) -> None:
-    """Deletes a file nothing refers to any more; a storage that refuses is logged, not raised: the
-    change that made the file unused stands, and an outage must not turn it into an error page."""
+    """Deletes a file nothing refers to any more. A storage that refuses is recorded as a
+    PendingDeletion, not raised: the change that made the file unused stands, and an outage must not
+    turn it into an error page."""
     try:
         storage.delete(name)
-    except Exception:
-        logger.exception("could not delete the unused stored file %r; remove it by hand", name)
+    except Exception as exc:
+        alias = alias_of(storage)
+        logger.exception("could not delete the unused file %r of %s; recorded for retry", name, alias)
+        record_failed_deletion(alias, name, exc)
 
 
-def _delete_after_commit(storage: Storage, name: str) -> None:
-    transaction.on_commit(lambda: delete_unused_file(storage, name))
+def record_failed_deletion(alias: str, name: str, exc: BaseException) -> None:
+    from file_storage.models import PendingDeletion
+
+    try:
+        pending, created = PendingDeletion.objects.get_or_create(
+            storage=alias, name=name, defaults={"error": _error_text(exc)}
+        )
+        if not created:
+            pending.error = _error_text(exc)
+            pending.attempts += 1
+            pending.save(update_fields=["error", "attempts", "last_attempt"])
+    except Exception:  # the database is out too: the log above is all that is left
+        logger.exception("could not record the failed deletion of %r of %s", name, alias)
+
+
+def alias_of(storage: Storage) -> str:
+    """The `films_<backend>` alias of a film storage instance (`films` names the selected one)."""
+    if storage is storages[FILM_STORAGE_ALIAS]:
+        return storage_alias(settings.FILE_STORAGE_BACKEND)
+    for backend in BACKENDS:
+        if storages[storage_alias(backend)] is storage:
+            return storage_alias(backend)
+    raise LookupError(f"{storage!r} is not one of the film storages")
+
+
+def _error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _name_of(value: Any) -> str | None:
+    name = getattr(value, "name", value)
+    return None if name is None else str(name)
+
+
+def _delete_after_commit(model: type[models.Model], field: models.FileField, name: str) -> None:
+    storage = field.storage
+
+    def delete_if_unused() -> None:
+        # A row saved meanwhile (another editor, transfer_files) may refer to the name again.
+        if model._default_manager.filter(**{field.attname: name}).exists():
+            logger.info("not deleting %r: a %s still refers to it", name, model._meta.label)
+            return
+        delete_unused_file(storage, name)
+
+    transaction.on_commit(delete_if_unused)

@@ -11,4 +11,4 @@ class MoviesConfig(AppConfig):
         from file_storage.cleanup import delete_replaced_files
         from movies.models import FilmWork
 
-        delete_replaced_files(FilmWork)
+        delete_replaced_files(FilmWork, kept_with={"file": ["file_size"]})

@@ -78,6 +78,15 @@ class TestHealth:
 
 
 @pytest.fixture
+def interrupted_run(films_in_local: list[FilmWork], s3_server: SeaweedFS) -> FilmWork:
+    """Solaris copied to s3 under the same name by a run that stopped before deleting the original."""
+    solaris = films_in_local[0]
+    with storages[storage_alias("local")].open(solaris.file.name) as original:
+        storages[storage_alias("s3")].save(solaris.file.name, original)
+    return solaris
+
+
+@pytest.fixture
 def films_in_local(use_film_storages: Callable[..., Storage]) -> list[FilmWork]:
     """Three films whose files are in the `local` storage."""
     use_film_storages("local")
@@ -95,7 +104,9 @@ class TestTransferFiles:
         films_in_local: list[FilmWork],
         s3_server: SeaweedFS,
         file_api_server: FileAPI,
+        use_film_storages: Callable[..., Storage],
     ) -> None:
+        use_film_storages(target)
         local, new = storages[storage_alias("local")], storages[storage_alias(target)]
         digests = {film.pk: sha256_of(local, film.file.name) for film in films_in_local}
 
@@ -119,8 +130,12 @@ class TestTransferFiles:
         assert all(storages[storage_alias("local")].exists(name) for name in names)
 
     def test_second_run_resumes_and_moves_nothing_twice(
-        self, films_in_local: list[FilmWork], file_api_server: FileAPI
+        self,
+        films_in_local: list[FilmWork],
+        file_api_server: FileAPI,
+        use_film_storages: Callable[..., Storage],
     ) -> None:
+        use_film_storages("file_api")
         run("transfer_files", "--from", "local", "--to", "file_api")
         names = sorted(FilmWork.objects.values_list("file", flat=True))
 
@@ -130,23 +145,24 @@ class TestTransferFiles:
         assert sorted(FilmWork.objects.values_list("file", flat=True)) == names
 
     def test_copy_left_by_an_interrupted_run_is_recognised(
-        self, films_in_local: list[FilmWork], s3_server: SeaweedFS
+        self, interrupted_run: FilmWork, use_film_storages: Callable[..., Storage]
     ) -> None:
-        # A run that copied Solaris to s3 under the same name, then stopped before deleting the original.
-        solaris = films_in_local[0]
-        local, s3 = storages[storage_alias("local")], storages[storage_alias("s3")]
-        with local.open(solaris.file.name) as original:
-            s3.save(solaris.file.name, original)
+        use_film_storages("s3")
+        solaris = interrupted_run
 
         output = run("transfer_files", "--from", "local", "--to", "s3")
 
         assert "2 file(s)" in output
         assert "1 already moved" in output
-        assert not local.exists(solaris.file.name)
+        assert not storages[storage_alias("local")].exists(solaris.file.name)
 
     def test_missing_file_is_reported_and_the_others_moved(
-        self, films_in_local: list[FilmWork], file_api_server: FileAPI
+        self,
+        films_in_local: list[FilmWork],
+        file_api_server: FileAPI,
+        use_film_storages: Callable[..., Storage],
     ) -> None:
+        use_film_storages("file_api")
         lost = films_in_local[0]
         storages[storage_alias("local")].delete(lost.file.name)
 
@@ -159,3 +175,47 @@ class TestTransferFiles:
     def test_same_backend_twice_is_refused(self) -> None:
         with pytest.raises(CommandError, match="--from and --to name the same backend"):
             run("transfer_files", "--from", "s3", "--to", "s3")
+
+    def test_dry_run_after_an_interrupted_run_changes_nothing(self, interrupted_run: FilmWork) -> None:
+        local, s3 = storages[storage_alias("local")], storages[storage_alias("s3")]
+        rows = sorted(FilmWork.objects.values_list("pk", "file", "file_size"))
+        names = [name for _, name, _ in rows]
+        in_s3_before = {name for name in names if s3.exists(name)}
+
+        output = run("transfer_files", "--from", "local", "--to", "s3", "--dry-run")
+
+        assert "2 file(s)" in output
+        assert "1 already moved" in output
+        assert f"would point 'Solaris' at its copy {interrupted_run.file.name}" in output
+        assert sorted(FilmWork.objects.values_list("pk", "file", "file_size")) == rows
+        assert all(local.exists(name) for name in names)
+        assert {name for name in names if s3.exists(name)} == in_s3_before == {interrupted_run.file.name}
+
+    def test_moving_out_of_file_api_keeps_the_original_name(
+        self, file_api_server: FileAPI, use_film_storages: Callable[..., Storage]
+    ) -> None:
+        file_api = use_film_storages("file_api")
+        film = FilmWork.objects.create(title="Solaris", file=ContentFile(b"frames" * 100, name="Solaris.mkv"))
+        short_name = film.file.name
+        assert "." not in short_name  # FileAPI's own id
+        digest = sha256_of(file_api, short_name)
+        local = use_film_storages("local")
+
+        run("transfer_files", "--from", "file_api", "--to", "local")
+
+        film.refresh_from_db()
+        assert film.file.name == "films/Solaris.mkv"
+        assert sha256_of(local, film.file.name) == digest
+        assert not file_api.exists(short_name)
+
+    def test_moving_away_from_the_selected_backend_is_refused(self, films_in_local: list[FilmWork]) -> None:
+        names = sorted(FilmWork.objects.values_list("file", flat=True))
+
+        with pytest.raises(
+            CommandError,
+            match=r"FILE_STORAGE_BACKEND is local.*Switch first: set "
+            r"FILE_STORAGE_BACKEND=s3 .* then run transfer_files --from local --to s3",
+        ):
+            run("transfer_files", "--from", "local", "--to", "s3")
+
+        assert sorted(FilmWork.objects.values_list("file", flat=True)) == names
