@@ -72,6 +72,10 @@ superuser: ## Create one more superuser in the Compose stack (asks for the name 
 manage: ## Run manage.py in the Compose stack: make manage ARGS="check_storage"
 	$(COMPOSE) exec admin_panel python manage.py $(ARGS)
 
+.PHONY: demo
+demo: ## Add the demo catalogue to the Compose stack's admin (only what is missing; edits stay)
+	$(COMPOSE) exec admin_panel python manage.py load_demo_data
+
 # --- The Compose stack in the Docker sandbox: an engine of its own, stand-in base images (root only) ---
 compose-up: install ## Docker sandbox: start its engine, build every image, run the Compose stack (.env.example)
 	$(RUN) python docker-sandbox/sandbox.py up

@@ -1,15 +1,18 @@
-"""`manage.py load_demo_data`: fills the catalogue with a small real-world demo; safe to run again.
+"""`manage.py load_demo_data [--if-empty]`: adds a small real-world demo catalogue; safe to run again.
 
-Every demo row gets an id derived from its natural key (uuid5), so a second run finds the rows of the
-first: nothing is created twice, and only rows whose data differ from the demo's are saved again.
-Links are only ever added: genres or people an editor attached to a demo film stay.
+It only ever adds what is missing, and never changes a row that exists: an editor's changes to demo
+films stay. A demo row is found by the id the demo gives it (uuid5 of its natural key: a renamed demo
+film is still found) or else by its natural key (genre name, person's full name, film title and type:
+a genre an editor deleted and created again is found by its name). Links are only ever added.
+`--if-empty` loads nothing into a catalogue that has any film, genre or person: the admin's start
+script uses it so the demo is loaded once, on a new installation.
 """
 
 import uuid
 from collections import Counter
 from typing import Any, TypeVar
 
-from django.core.management.base import BaseCommand, no_translations
+from django.core.management.base import BaseCommand, CommandParser, no_translations
 from django.db import models, transaction
 
 from movies.management.commands._demo_catalogue import FILMS, GENRES
@@ -18,7 +21,7 @@ from movies.models import FilmWork, Genre, GenreFilmWork, Person, PersonFilmWork
 # Fixed forever: another namespace would give every demo row a new id, and a second copy of the demo.
 DEMO_NAMESPACE = uuid.UUID("eb9bf709-c36b-4daa-881f-dfdf97440f10")
 
-OUTCOMES = ("created", "updated", "unchanged")
+OUTCOMES = ("created", "kept")
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 
@@ -30,17 +33,27 @@ def demo_id(kind: str, *natural_key: object) -> uuid.UUID:
 class Command(BaseCommand):
     help = (
         "Loads a demo catalogue of well-known films and TV shows with their genres and people. "
-        "Running it again creates no duplicates and saves only what differs; -v 2 lists every row."
+        "Running it again adds only what is missing and never changes an existing row; -v 2 lists every row."
     )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="load nothing if the catalogue has any film, genre or person",
+        )
 
     @no_translations  # the report names models in English whatever LANGUAGE_CODE is
     @transaction.atomic
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: Any, if_empty: bool, **options: Any) -> None:
         self.verbosity: int = options["verbosity"]
         self.outcomes: Counter[tuple[type[models.Model], str]] = Counter()
+        if if_empty and any(model._default_manager.exists() for model in (FilmWork, Genre, Person)):
+            self.stdout.write("the catalogue is not empty: demo data not loaded")
+            return
 
         genres = {
-            name: self.sync(Genre, demo_id("genre", name), name=name, description=description)
+            name: self.sync(Genre, demo_id("genre", name), {"name": name}, description=description)
             for name, description in GENRES.items()
         }
         people: dict[str, Person] = {}
@@ -48,8 +61,7 @@ class Command(BaseCommand):
             film_work = self.sync(
                 FilmWork,
                 demo_id("film_work", film.type, film.title),
-                title=film.title,
-                type=film.type,
+                {"title": film.title, "type": film.type},
                 creation_date=film.creation_date,
                 rating=film.rating,
                 description=film.description,
@@ -66,7 +78,7 @@ class Command(BaseCommand):
             ]:
                 for name in names:
                     if name not in people:
-                        people[name] = self.sync(Person, demo_id("person", name), full_name=name)
+                        people[name] = self.sync(Person, demo_id("person", name), {"full_name": name})
                     person = people[name]
                     self.link(
                         PersonFilmWork,
@@ -80,20 +92,14 @@ class Command(BaseCommand):
             counts = ", ".join(f"{self.outcomes[model, outcome]} {outcome}" for outcome in OUTCOMES)
             self.stdout.write(f"{model._meta.verbose_name_plural}: {counts}")
 
-    def sync(self, model: type[ModelT], pk: uuid.UUID, **fields: Any) -> ModelT:
-        """The row `pk` with `fields`: created if missing, saved only if a field differs."""
-        obj = model._default_manager.filter(pk=pk).first()
+    def sync(self, model: type[ModelT], pk: uuid.UUID, natural_key: dict[str, Any], **fields: Any) -> ModelT:
+        """The demo row `pk`, or the row with its natural key, as it is; created with `fields` if neither."""
+        rows = model._default_manager
+        obj = rows.filter(pk=pk).first() or rows.filter(**natural_key).order_by("pk").first()
         if obj is None:
-            obj = model._default_manager.create(pk=pk, **fields)
-            outcome = "created"
-        elif changed := [name for name, value in fields.items() if getattr(obj, name) != value]:
-            for name in changed:
-                setattr(obj, name, fields[name])
-            obj.save()
-            outcome = "updated"
+            self.record(model, "created", obj := rows.create(pk=pk, **natural_key, **fields))
         else:
-            outcome = "unchanged"
-        self.record(model, outcome, obj)
+            self.record(model, "kept", obj)
         return obj
 
     def link(self, model: type[ModelT], pk: uuid.UUID, film_work: FilmWork, **fields: Any) -> None:
@@ -101,9 +107,9 @@ class Command(BaseCommand):
         link, created = model._default_manager.get_or_create(
             film_work=film_work, **fields, defaults={"id": pk}
         )
-        self.record(model, "created" if created else "unchanged", link)
+        self.record(model, "created" if created else "kept", link)
 
     def record(self, model: type[models.Model], outcome: str, obj: models.Model) -> None:
         self.outcomes[model, outcome] += 1
-        if outcome != "unchanged" and self.verbosity >= 2:
+        if outcome == "created" and self.verbosity >= 2:
             self.stdout.write(f"  {outcome} {model._meta.verbose_name}: {obj}")
