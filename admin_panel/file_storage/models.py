@@ -9,7 +9,7 @@ class PendingDeletion(models.Model):
 
     # The `films_<backend>` alias, not `films`: the selected backend may change before the retry.
     storage = models.CharField(_("storage"), max_length=64)
-    name = models.CharField(_("name"), max_length=255)
+    name = models.CharField(_("file name"), max_length=255)
     error = models.TextField(_("last error"))
     attempts = models.PositiveIntegerField(_("attempts"), default=1)
     created = models.DateTimeField(_("created"), auto_now_add=True)
