@@ -3,7 +3,8 @@ cleared, and only once that change is committed (a rolled-back change still need
 
 Two editors of one film must not lose its file between them: the stored name is read under a row lock,
 an editor who did not touch the file never writes back the stale name of a file someone else replaced
-meanwhile, and at commit time a file is deleted only if no row refers to it any more. A deletion the
+meanwhile (the lock needs a transaction, as every admin request has one; a save in autocommit is a
+single statement), and at commit time a file is deleted only if no row refers to it any more. A deletion the
 storage refuses is recorded as a PendingDeletion for `manage.py retry_deletions`, never just dropped.
 """
 
@@ -85,6 +86,9 @@ def delete_unused_file(storage: Storage, name: str) -> None:
         storage.delete(name)
     except Exception as exc:
         alias = alias_of(storage)
+        if alias is None:  # not a film storage: nothing to retry it with
+            logger.exception("could not delete the unused file %r of %r; remove it by hand", name, storage)
+            return
         logger.exception("could not delete the unused file %r of %s; recorded for retry", name, alias)
         record_failed_deletion(alias, name, exc)
 
@@ -104,14 +108,14 @@ def record_failed_deletion(alias: str, name: str, exc: BaseException) -> None:
         logger.exception("could not record the failed deletion of %r of %s", name, alias)
 
 
-def alias_of(storage: Storage) -> str:
+def alias_of(storage: Storage) -> str | None:
     """The `films_<backend>` alias of a film storage instance (`films` names the selected one)."""
     if storage is storages[FILM_STORAGE_ALIAS]:
         return storage_alias(settings.FILE_STORAGE_BACKEND)
     for backend in BACKENDS:
         if storages[storage_alias(backend)] is storage:
             return storage_alias(backend)
-    raise LookupError(f"{storage!r} is not one of the film storages")
+    return None
 
 
 def _error_text(exc: BaseException) -> str:
