@@ -1,6 +1,7 @@
 """`check_storage`, `transfer_files` and the admin's health URL, on the harness's real storages."""
 
 import hashlib
+import uuid
 from collections.abc import Callable
 from io import StringIO
 
@@ -88,10 +89,14 @@ def interrupted_run(films_in_local: list[FilmWork], s3_server: SeaweedFS) -> Fil
 
 @pytest.fixture
 def films_in_local(use_film_storages: Callable[..., Storage]) -> list[FilmWork]:
-    """Three films whose files are in the `local` storage."""
+    """Three films whose files are in the `local` storage, under names and with bytes of this test's own
+    (the storages outlive a test: a same-named file left by another must not look like a copy)."""
     use_film_storages("local")
+    run_id = uuid.uuid4().hex[:8]
     return [
-        FilmWork.objects.create(title=title, file=ContentFile(title.encode() * 1000, name=f"{title}.mp4"))
+        FilmWork.objects.create(
+            title=title, file=ContentFile(f"{title} {run_id}".encode() * 1000, name=f"{title}_{run_id}.mp4")
+        )
         for title in ("Solaris", "Stalker", "Mirror")
     ]
 
@@ -195,7 +200,8 @@ class TestTransferFiles:
         self, file_api_server: FileAPI, use_film_storages: Callable[..., Storage]
     ) -> None:
         file_api = use_film_storages("file_api")
-        film = FilmWork.objects.create(title="Solaris", file=ContentFile(b"frames" * 100, name="Solaris.mkv"))
+        original_name = f"Solaris {uuid.uuid4().hex[:8]}.mkv"
+        film = FilmWork.objects.create(title="Solaris", file=ContentFile(b"frames" * 100, name=original_name))
         short_name = film.file.name
         assert "." not in short_name  # FileAPI's own id
         digest = sha256_of(file_api, short_name)
@@ -204,8 +210,29 @@ class TestTransferFiles:
         run("transfer_files", "--from", "file_api", "--to", "local")
 
         film.refresh_from_db()
-        assert film.file.name == "films/Solaris.mkv"
+        assert film.file.name == f"films/{original_name.replace(' ', '_')}"
         assert sha256_of(local, film.file.name) == digest
+        assert not file_api.exists(short_name)
+
+    def test_a_copy_out_of_file_api_left_by_an_interrupted_run_is_used(
+        self, file_api_server: FileAPI, use_film_storages: Callable[..., Storage]
+    ) -> None:
+        file_api = use_film_storages("file_api")
+        original_name = f"Solaris_{uuid.uuid4().hex[:8]}.mkv"
+        film = FilmWork.objects.create(title="Solaris", file=ContentFile(b"frames" * 100, name=original_name))
+        short_name = film.file.name
+        local = use_film_storages("local")
+        with file_api.open(short_name) as original:
+            copy_name = local.save(f"films/{original_name}", original)  # then the run stopped
+        assert copy_name == f"films/{original_name}"
+
+        dry_run = run("transfer_files", "--from", "file_api", "--to", "local", "--dry-run")
+        assert f"would point 'Solaris' at its copy {copy_name}" in dry_run
+        assert FilmWork.objects.get(pk=film.pk).file.name == short_name
+        output = run("transfer_files", "--from", "file_api", "--to", "local")
+
+        assert output.startswith("0 file(s), 0 bytes, to move from file_api to local; 1 already moved")
+        assert FilmWork.objects.get(pk=film.pk).file.name == copy_name
         assert not file_api.exists(short_name)
 
     def test_moving_away_from_the_selected_backend_is_refused(self, films_in_local: list[FilmWork]) -> None:
