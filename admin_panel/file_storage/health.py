@@ -39,7 +39,8 @@ class Readiness:
 
 
 def check_database(timeout: float) -> None:
-    """A new connection (the pooled one may be stuck in a request) that must connect and answer in time."""
+    """A connection of its own, which gets the short timeouts (the worker's keeps the usual ones) and
+    proves that the database still accepts connections."""
     probe = connection.copy()
     options = probe.settings_dict.setdefault("OPTIONS", {})
     options["connect_timeout"] = max(2, int(timeout))  # libpq counts whole seconds, 2 at least
@@ -53,7 +54,7 @@ def check_database(timeout: float) -> None:
 
 @functools.cache
 def probe_storage(alias: str, timeout: float) -> Storage:
-    """Another instance of the storage `alias`, whose requests give up after `timeout` seconds, untried."""
+    """Another instance of the storage `alias`: its requests give up after `timeout` s, not retried."""
     entry = settings.STORAGES[alias]
     backend = import_string(entry["BACKEND"])
     options: dict[str, Any] = dict(entry.get("OPTIONS", {}))
