@@ -259,9 +259,8 @@ class MinioFilmStorage(MinioBackend):
         return int(self.stat(name).size or 0)
 
     def check(self) -> str:
-        status = self.is_minio_available()
-        if not status:
-            raise ConnectionError(f"{self.base_url} is not available: {status.details}")
+        # Through the client and its timeouts (the library's is_minio_available() has none): an
+        # unreachable server raises here.
         self.check_bucket_existence()  # the library's bucket initialisation
         return f"bucket {self.bucket!r} at {self.base_url}"
 
@@ -330,7 +329,7 @@ class FileAPIStorage(Storage):
             self._client = httpx.Client(
                 base_url=self.base_url,
                 headers={"Authorization": f"Bearer {self.token}"},
-                timeout=httpx.Timeout(self.timeout, connect=5.0),
+                timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 5.0)),
             )
             # Storages live as long as the process; close the pooled connections with the instance.
             weakref.finalize(self, self._client.close)

@@ -1,4 +1,4 @@
-"""`check_storage`, `transfer_files` and the admin's health URL, on the harness's real storages."""
+"""`check_storage` and `transfer_files`, on the harness's real storages (the health URLs: test_health.py)."""
 
 import hashlib
 import uuid
@@ -11,7 +11,6 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.test import Client
 
 from devstack.services import AdminPanel, FileAPI, SeaweedFS
 from devstack.settings import free_ports
@@ -50,32 +49,10 @@ class TestCheckStorage:
             run("check_storage")
 
 
-class TestHealth:
-    def test_health_is_ok_with_database_and_storage(self, film_storage: Storage, client: Client) -> None:
-        response = client.get("/health/")
-
-        assert response.status_code == 200
-        assert response.json()["checks"] == {"database": "ok", "storage": "ok"}
-
-    def test_health_is_503_when_storage_is_unreachable(
-        self, use_film_storages: Callable[..., Storage], client: Client
-    ) -> None:
-        use_film_storages("file_api", FILE_API_URL=f"http://127.0.0.1:{free_ports(1)[0]}")
-
-        response = client.get("/health/")
-
-        assert response.status_code == 503
-        body = response.json()
-        assert body["status"] == "unavailable"
-        assert body["backend"] == "file_api"
-        assert body["checks"]["database"] == "ok"
-        assert body["checks"]["storage"].startswith("error: FileAPIError")
-
-    def test_admin_process_answers_through_gunicorn(self, admin_server: AdminPanel) -> None:
-        assert httpx.get(f"{admin_server.base_url}/health/").json()["status"] == "ok"
-        login = httpx.get(f"{admin_server.base_url}/admin/login/")
-        assert login.status_code == 200
-        assert 'name="username"' in login.text
+def test_admin_process_answers_through_gunicorn(admin_server: AdminPanel) -> None:
+    login = httpx.get(f"{admin_server.base_url}/admin/login/")
+    assert login.status_code == 200
+    assert 'name="username"' in login.text
 
 
 @pytest.fixture

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import http.server
+import json
+import os
+import re
 import tempfile
+import threading
+import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from io import BytesIO
@@ -46,7 +53,7 @@ def test_root_leads_to_the_admin(site: httpx.Client) -> None:
 
 
 def test_admin_and_its_health_answer_through_nginx(site: httpx.Client) -> None:
-    assert site.get("/health/").json()["status"] == "ok"
+    assert site.get("/health/ready").json()["status"] == "ok"
     login = site.get("/admin/login/")
     assert login.status_code == 200
     assert 'name="username"' in login.text
@@ -123,3 +130,142 @@ def test_body_over_the_limit_is_refused_by_nginx(stack_config: StackConfig) -> N
             response = httpx.post(f"{nginx.address}/api/v1/", content=b"x" * 4096)
 
     assert response.status_code == 413
+
+
+MiB = 1024**2
+
+
+def admin_log_mentions(admin: AdminPanel, marker: str) -> bool:
+    """Did the request tagged `marker` reach the admin? (gunicorn logs every request it gets.)"""
+    return marker in admin.log.read_text(errors="replace")
+
+
+@pytest.mark.parametrize("path", ["/admin/login/", "/health/ready", "/admin/movies/genre/add/"])
+def test_big_bodies_are_refused_before_the_admin(
+    site: httpx.Client, admin_server: AdminPanel, path: str
+) -> None:
+    marker = f"big-body-{uuid.uuid4().hex}"
+
+    response = site.post(f"{path}?{marker}", content=b"x" * 2 * MiB)
+
+    assert response.status_code == 413
+    assert "<center>nginx</center>" in response.text  # nginx's own page
+    time.sleep(0.5)  # the admin would log it as it answers
+    assert not admin_log_mentions(admin_server, marker)
+
+
+def test_a_small_body_still_reaches_the_admin(site: httpx.Client, admin_server: AdminPanel) -> None:
+    marker = f"small-body-{uuid.uuid4().hex}"
+
+    response = site.post(f"/health/ready?{marker}", content=b"x" * 1024)
+
+    assert response.status_code == 403  # the admin's answer: a POST without a CSRF token
+    time.sleep(0.5)
+    assert admin_log_mentions(admin_server, marker)
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin/movies/filmwork/add/", f"/admin/movies/filmwork/{uuid.uuid4()}/change/"]
+)
+def test_the_film_forms_accept_big_bodies(site: httpx.Client, path: str) -> None:
+    response = site.post(path, content=b"x" * 2 * MiB)
+
+    # The admin's answer (to a request with no session): not nginx's 413.
+    assert response.status_code in {302, 403}
+
+
+def test_file_api_upload_route_accepts_big_bodies_and_its_other_routes_do_not(
+    site: httpx.Client, file_api_server: FileAPI
+) -> None:
+    auth = {"Authorization": f"Bearer {file_api_server.token}"}
+    body = os.urandom(2 * MiB)
+
+    uploaded = site.post("/api/v1/", headers=auth, files={"file": ("film.mp4", body)})
+
+    assert uploaded.status_code == 201, uploaded.text
+    assert uploaded.json()["size"] == len(body)
+    assert site.post("/api/v1/files", headers=auth, content=body).status_code == 413
+
+
+@pytest.fixture
+def throttled_nginx(stack_config: StackConfig, admin_server: AdminPanel) -> Iterator[Nginx]:
+    """An nginx of its own in front of the harness's admin: its login limit counts only this test's tries."""
+    with tempfile.TemporaryDirectory() as state:
+        config = replace(
+            stack_config, env={**stack_config.env, "HTTP_PORT": str(free_ports(1)[0])}, state_dir=Path(state)
+        )
+        with running(Nginx(config)) as nginx:
+            yield nginx
+
+
+def log_in(client: httpx.Client, username: str, password: str) -> httpx.Response:
+    form = client.get("/admin/login/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
+    assert token, form.text
+    return client.post(
+        "/admin/login/",
+        data={"csrfmiddlewaretoken": token[1], "username": username, "password": password, "next": "/admin/"},
+    )
+
+
+def test_login_attempts_are_throttled_per_address(throttled_nginx: Nginx, stack_config: StackConfig) -> None:
+    username = stack_config.get("DJANGO_SUPERUSER_USERNAME")
+    with httpx.Client(base_url=throttled_nginx.address, timeout=30) as client:
+        # A person who mistypes twice still gets in.
+        assert log_in(client, username, "typo-1").status_code == 200
+        assert log_in(client, username, "typo-2").status_code == 200
+        welcome = log_in(client, username, stack_config.get("DJANGO_SUPERUSER_PASSWORD"))
+        assert welcome.status_code == 302
+        assert welcome.headers["location"] == "/admin/"
+
+    with httpx.Client(base_url=throttled_nginx.address, timeout=30) as guesser:
+        answers = [log_in(guesser, username, f"guess-{n}") for n in range(10)]
+        statuses = [answer.status_code for answer in answers]
+        # The burst's rest is used up within the ten quick guesses: refused by nginx, with a message.
+        assert statuses.count(429) >= 5, statuses
+        refused = next(answer for answer in answers if answer.status_code == 429)
+        assert "Too many login attempts" in refused.text
+        assert refused.headers["content-type"] == "text/plain; charset=utf-8"
+        # The form itself still loads (only POSTs count).
+        assert guesser.get("/admin/login/").status_code == 200
+
+
+class HeaderEcho(http.server.BaseHTTPRequestHandler):
+    """Answers every request with the headers it arrived with, as JSON."""
+
+    def do_GET(self) -> None:
+        body = json.dumps({name.lower(): value for name, value in self.headers.items()}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def nginx_before_an_echo(stack_config: StackConfig) -> Iterator[Nginx]:
+    """nginx whose admin upstream is a server echoing the headers nginx sends it."""
+    echo = http.server.ThreadingHTTPServer(("127.0.0.1", 0), HeaderEcho)
+    threading.Thread(target=echo.serve_forever, daemon=True).start()
+    ports = {"HTTP_PORT": str(free_ports(1)[0]), "ADMIN_PORT": str(echo.server_address[1])}
+    try:
+        with tempfile.TemporaryDirectory() as state:
+            config = replace(stack_config, env={**stack_config.env, **ports}, state_dir=Path(state))
+            with running(Nginx(config)) as nginx:
+                yield nginx
+    finally:
+        echo.shutdown()
+        echo.server_close()
+
+
+def test_the_client_cannot_claim_https(nginx_before_an_echo: Nginx) -> None:
+    claims = {"X-Forwarded-Proto": "https", "X-Forwarded-Ssl": "on", "X-Forwarded-Protocol": "ssl"}
+
+    seen = httpx.get(f"{nginx_before_an_echo.address}/admin/", headers=claims).json()
+
+    assert seen["x-forwarded-proto"] == "http"  # nginx's own scheme
+    assert "x-forwarded-ssl" not in seen
+    assert "x-forwarded-protocol" not in seen

@@ -25,6 +25,7 @@ class E2ESettings:
     username: str
     password: str
     file_api_token: str
+    backend: str  # the admin's FILE_STORAGE_BACKEND
     artifacts: Path
     big_file_mib: int
     chromium: str
@@ -45,6 +46,7 @@ class E2ESettings:
             username=required("E2E_USERNAME"),
             password=required("E2E_PASSWORD"),
             file_api_token=required("E2E_FILE_API_TOKEN"),
+            backend=required("E2E_BACKEND"),
             artifacts=Path(os.environ.get("E2E_ARTIFACTS", "e2e-artifacts")),
             big_file_mib=int(os.environ.get("E2E_BIG_FILE_MIB", "200")),
             chromium=os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"),

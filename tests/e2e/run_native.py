@@ -3,7 +3,7 @@
 One throwaway stack (Postgres, SeaweedFS, FileAPI, nginx) on free ports of 127.0.0.1; for each backend
 the admin is started with that FILE_STORAGE_BACKEND, the suite runs through nginx, and the admin is
 stopped again. Starting the rest once keeps the run short and changes nothing the suite sees: it
-reads the backend from the admin's health URL. Everything is stopped at the end, also on failure.
+gets the backend as E2E_BACKEND. Everything is stopped at the end, also on failure.
 Screenshots of the key pages, and a Playwright trace of any failure, go to e2e-artifacts/<backend>/.
 """
 
@@ -33,7 +33,7 @@ def main() -> int:
             with running(AdminPanel(admin_config)):
                 print(f"== e2e with FILE_STORAGE_BACKEND={backend}", flush=True)
                 # The Compose-only tests drive `docker compose`: not for this stack.
-                results[backend] = run_suite(nginx.address, config.env, backend, "-m", "not compose")
+                results[backend] = run_suite(nginx.address, admin_config.env, backend, "-m", "not compose")
     passed = [backend for backend, code in results.items() if code == 0]
     failed = [backend for backend, code in results.items() if code != 0]
     print(f"e2e backends passed: {', '.join(passed) or 'none'}; failed: {', '.join(failed) or 'none'}")

@@ -23,13 +23,14 @@ ARTIFACTS = REPO_ROOT / "e2e-artifacts"
 def run_suite(base_url: str, settings: Mapping[str, str], label: str, *pytest_args: str) -> int:
     """The suite through nginx at `base_url`, logged in with the stack's settings; screenshots go to
     e2e-artifacts/<backend>/, a trace of each failure to e2e-artifacts/<label>/failures/."""
-    # The suite reads the stack's backend from its health URL. pytest-django loads the admin's test settings
+    # The suite gets the stack's backend as E2E_BACKEND. pytest-django loads the admin's test settings
     # in every pytest run: a backend named in the shell (for Compose) must not reach them.
     environment = {name: value for name, value in os.environ.items() if name != "FILE_STORAGE_BACKEND"} | {
         "E2E_BASE_URL": base_url,
         "E2E_USERNAME": settings["DJANGO_SUPERUSER_USERNAME"],
         "E2E_PASSWORD": settings["DJANGO_SUPERUSER_PASSWORD"],
         "E2E_FILE_API_TOKEN": settings["FILE_API_TOKEN"],
+        "E2E_BACKEND": settings.get("FILE_STORAGE_BACKEND") or "local",  # Compose's default
         "E2E_ARTIFACTS": str(ARTIFACTS),
     }
     command = [

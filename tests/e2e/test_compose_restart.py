@@ -49,7 +49,7 @@ def test_films_survive(
     compose(*interruption)
     compose("up", "--detach", "--wait")
 
-    assert site.get("/health/").json()["status"] == "ok"
+    assert site.get("/health/ready").json()["status"] == "ok"
     assert site.get("/api/v1/health").json()["status"] == "ok"
     # The browser's session was kept in Postgres too: no new login.
     assert sha256_of(admin.file_link(change_url), site, e2e) == film.sha256

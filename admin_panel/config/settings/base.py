@@ -13,8 +13,14 @@ SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
-# Behind nginx (the stack issue) the original scheme arrives in this header.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind TLS (nginx terminating https): cookies only over https, and HSTS. Only then is nginx's
+# X-Forwarded-Proto (set from its own $scheme, whatever the client sent) what makes a request secure.
+DJANGO_SECURE = env.bool("DJANGO_SECURE", default=False)
+if DJANGO_SECURE:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -102,6 +108,10 @@ STORAGES = {
     **_FILM_STORAGES,
     FILM_STORAGE_ALIAS: selected_film_storage(env, _FILM_STORAGES, FILE_STORAGE_BACKEND),
 }
+
+# /health/ready: each check gives up after this many seconds; a verdict serves the probes of this many.
+HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=2.0)
+HEALTH_CHECK_CACHE_SECONDS = env.float("HEALTH_CHECK_CACHE_SECONDS", default=5.0)
 
 LOGGING = {
     "version": 1,

@@ -466,7 +466,7 @@ class AdminPanel(ProcessService):
 
     name = "admin"
     port_setting = "ADMIN_PORT"
-    health_path = "/health/"
+    health_path = "/health/ready"  # started means usable: database and film storage answer
     ready_timeout = 120.0  # migrations and collectstatic come first
 
     def cwd(self) -> Path:
