@@ -36,10 +36,11 @@ e2e: install ## The browser suite through nginx against the stack without Docker
 smoke: .env install ## The browser suite against the running Compose stack of `make up`, settings from .env
 	$(RUN) python tests/e2e/suite.py --env-file .env --label smoke -m "not compose"
 
-lint: install ## ruff, mypy, nginx -t + gixy, Compose config + hadolint (no Docker engine needed)
+lint: install ## ruff, mypy, detect-secrets, nginx -t + gixy, Compose config + hadolint (no Docker engine needed)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy
+	$(RUN) python scripts/check_secrets.py
 	$(RUN) python -m devstack check-nginx
 	$(RUN) scripts/check-docker
 
