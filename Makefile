@@ -36,10 +36,11 @@ e2e: install ## The browser suite through nginx against the stack without Docker
 smoke: .env install ## The browser suite against the running Compose stack of `make up`, settings from .env
 	$(RUN) python tests/e2e/suite.py --env-file .env --label smoke -m "not compose"
 
-lint: install ## ruff, mypy, nginx -t + gixy, Compose config + hadolint (no Docker engine needed)
+lint: install ## ruff, mypy, detect-secrets, nginx -t + gixy, Compose config + hadolint (no Docker engine needed)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy
+	$(RUN) python scripts/check_secrets.py
 	$(RUN) python -m devstack check-nginx
 	$(RUN) scripts/check-docker
 
@@ -50,9 +51,14 @@ format: install ## Apply ruff's fixes and formatting
 # --- The Docker Compose stack (needs a Docker engine) ---
 COMPOSE := docker compose
 
+# Loud on purpose: the copy's secrets are public, fine only on a developer's machine (APP_ENV=development).
 .env:
 	cp .env.example .env
-	@echo "Created .env from .env.example: edit it to change ports, credentials and FILE_STORAGE_BACKEND."
+	@printf '%s\n' "$$(printf '!%.0s' {1..100})" \
+		"Created .env from .env.example, with APP_ENV=development and PUBLIC secrets (passwords, tokens, keys)." \
+		"Fine on this machine only. Anywhere else: set APP_ENV=production and new secrets in .env." \
+		"Edit .env, not .env.example, to change ports, credentials and FILE_STORAGE_BACKEND." \
+		"$$(printf '!%.0s' {1..100})" >&2
 
 up: .env ## Build and start the Compose stack, wait until healthy; then open http://127.0.0.1:8000/admin/
 	$(COMPOSE) up --build --detach --wait
@@ -94,7 +100,7 @@ messages: install ## Collect the admin's new strings into its Russian catalogue 
 	$(RUN) --directory admin_panel django-admin makemessages -l ru --add-location file \
 		--ignore "benchmarks/*" --ignore "tests/*"
 
-dev: install ## Start the stack on 127.0.0.1 in the background; state in .dev/
+dev: .env install ## Start the stack on 127.0.0.1 in the background; state in .dev/
 	$(RUN) python -m devstack up
 
 dev-down: install ## Stop the stack started by `make dev`

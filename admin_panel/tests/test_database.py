@@ -32,6 +32,8 @@ def manage(postgres_server: Postgres, backend: str, *args: str) -> subprocess.Co
     env = {
         "PATH": os.environ["PATH"],
         "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        # The dummy secrets below are public and short: only development accepts them.
+        "APP_ENV": "development",
         "DJANGO_SECRET_KEY": "test-only-secret-key",
         "FILE_STORAGE_BACKEND": backend,
         # Every backend's secrets, dummies: nothing here talks to a storage.

@@ -47,7 +47,8 @@ def devstack(env: dict[str, str]) -> Run:
 def test_up_down_up_keeps_data_and_leaves_no_process(devstack: Run, env: dict[str, str]) -> None:
     first = devstack("up", "postgres", "s3")
     assert first.returncode == 0, first.stderr
-    assert "Created" in first.stdout
+    assert "Created" in first.stderr
+    assert "PUBLIC secrets" in first.stderr
     assert "The stack is up" in first.stdout
 
     config = persistent_config(env)

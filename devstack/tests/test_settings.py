@@ -33,7 +33,7 @@ def test_persistent_settings_create_env_and_let_the_environment_win(
     environ = {"DEV_ENV_FILE": str(env_file), "S3_PORT": "19000", "PATH": "/usr/bin"}
     config = persistent_config(environ)
     assert env_file.read_text() == ENV_EXAMPLE.read_text()
-    assert "Created" in capsys.readouterr().out
+    assert "with APP_ENV=development and PUBLIC secrets" in capsys.readouterr().err
 
     env_file.write_text(env_file.read_text() + "POSTGRES_PORT=15432\nS3_PORT=29000\n")
     config = persistent_config(environ | {"DEV_STATE_DIR": str(tmp_path / "state")})

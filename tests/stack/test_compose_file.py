@@ -28,7 +28,9 @@ REQUIRED_SECRETS = [
     "DJANGO_SUPERUSER_PASSWORD",
 ]
 # Compose runs as production would, whatever .env says for `make dev`.
-COMPOSE_OWN_DEFAULTS = {"DJANGO_DEBUG": "false"}
+# APP_ENV: .env.example says development, so `make up` is one command; a .env without it is production,
+# which refuses the public secrets (README, "Secrets and environments").
+COMPOSE_OWN_DEFAULTS = {"DJANGO_DEBUG": "false", "APP_ENV": "production"}
 MINIO_PROFILE = {"COMPOSE_PROFILES": "minio"}
 EXTERNAL_S3 = {
     "COMPOSE_PROFILES": "",

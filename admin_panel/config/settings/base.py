@@ -1,13 +1,19 @@
 """Settings of the admin panel, read from the environment (names as in the repository's .env.example)."""
 
+import os
 from pathlib import Path
 
 import environ
 
+from config.app_env import PRODUCTION, refuse_public_secrets
 from file_storage.config import FILM_STORAGE_ALIAS, film_storages, selected_film_storage
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 env = environ.Env()
+
+# development | production (the default): production refuses the public secrets of .env.example.
+APP_ENV = env.str("APP_ENV", default=PRODUCTION)
+refuse_public_secrets(APP_ENV, os.environ)
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)

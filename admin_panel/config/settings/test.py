@@ -4,6 +4,8 @@ import os
 import tempfile
 
 # Values the base settings require; the harness's real ones replace them in tests/conftest.py.
+# The test values are public and short: only development accepts them.
+os.environ.setdefault("APP_ENV", "development")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("POSTGRES_USER", "app")
 os.environ.setdefault("POSTGRES_PASSWORD", "set-by-the-harness")

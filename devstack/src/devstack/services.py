@@ -23,7 +23,7 @@ import time
 import urllib.error
 import urllib.request
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -64,6 +64,18 @@ def pid_alive(pid: int) -> bool:
     with contextlib.suppress(OSError):
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     return True
+
+
+# What any process needs from its caller to run as on the caller's machine: where programs are, the user,
+# the locale, the time zone and the temporary directory. Nothing that configures an application.
+SYSTEM_VARIABLES = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR")
+
+
+def system_environment(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """The caller's variables a service may inherit: SYSTEM_VARIABLES and the locale's LC_*."""
+    return {
+        name: value for name, value in environ.items() if name in SYSTEM_VARIABLES or name.startswith("LC_")
+    }
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
@@ -140,7 +152,10 @@ class ProcessService(Service):
     def command(self) -> list[str]: ...
 
     def environment(self) -> dict[str, str]:
-        return dict(os.environ)
+        """What the process starts with: the caller's system variables, never its settings (a stray
+        DJANGO_SETTINGS_MODULE or AWS_ACCESS_KEY_ID of the caller would change what the service does);
+        subclasses add the service's own configuration."""
+        return system_environment()
 
     def cwd(self) -> Path:
         return self.config.state_dir
@@ -308,7 +323,7 @@ class Postgres(Service):
         """Runs the init script the Postgres image of Compose runs, against this server."""
         script = REPO_ROOT / "postgres" / "init" / "10-create-databases.sh"
         bin_dir = self._binary("psql").parent
-        env = dict(os.environ) | dict(self.config.env)
+        env = system_environment() | dict(self.config.env)
         env |= {"PGHOST": HOST, "PGPORT": str(self.port), "PGPASSWORD": self.password}
         env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
         with self.log.open("ab") as log:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -95,7 +96,11 @@ def persistent_config(environ: Mapping[str, str] = os.environ) -> StackConfig:
     env_file = Path(environ.get("DEV_ENV_FILE") or REPO_ROOT / ".env")
     if not env_file.exists():
         shutil.copyfile(ENV_EXAMPLE, env_file)
-        print(f"Created {env_file} from {ENV_EXAMPLE.name}: edit it to change ports and credentials.")
+        print(
+            f"Created {env_file} from {ENV_EXAMPLE.name}, with APP_ENV=development and PUBLIC secrets: "
+            "fine on this machine only. Edit it to change ports and credentials.",
+            file=sys.stderr,
+        )
     values = _read(ENV_EXAMPLE) | _read(env_file)
     # Only known names are taken from the environment: PATH, HOME... are not settings, and a stray
     # variable must not turn into an extra database or bucket.

@@ -7,6 +7,7 @@ from pydantic import AnyHttpUrl, NonNegativeInt, PositiveFloat, PositiveInt, Sec
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import URL
 
+from file_api.app_env import AppEnv, public_or_weak_secrets
 from file_api.signing import MIN_KEY_LENGTH
 
 GiB = 1024**3
@@ -18,6 +19,8 @@ class Settings(BaseSettings):
     # A refused setting is named in the error, but no value is printed: the values include secrets.
     model_config = SettingsConfigDict(extra="ignore", frozen=True, hide_input_in_errors=True)
 
+    # production (the default) refuses the public secrets of .env.example and short ones.
+    app_env: AppEnv = "production"
     file_api_token: SecretStr
     file_api_max_upload_bytes: PositiveInt = 20 * GiB
     # On unless turned off: a link FileAPI hands out must not open a film to anyone, forever.
@@ -57,6 +60,23 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"FILE_API_SIGNED_URLS is on: set FILE_API_URL_SIGNING_KEY to a random string of at least "
                 f"{MIN_KEY_LENGTH} characters (the admin signs links with the same key), or turn signing off"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _production_secrets_are_private(self) -> Self:
+        if self.app_env != "production":
+            return self
+        values = {
+            field: value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+            for field, value in self
+        }
+        if problems := public_or_weak_secrets(values):
+            raise ValueError(
+                "APP_ENV=production refuses public or weak secrets: "
+                + "; ".join(problems)
+                + ". Set each to a new random value (e.g. `openssl rand -hex 32`), or set "
+                "APP_ENV=development on a developer's machine."
             )
         return self
 

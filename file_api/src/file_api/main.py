@@ -15,6 +15,7 @@ from sqlalchemy.orm import sessionmaker
 from starlette.requests import ClientDisconnect
 
 from file_api.api.routes import files, health
+from file_api.app_env import DEVELOPMENT_BANNER
 from file_api.config import Settings
 from file_api.downloads import MalformedRange, RangeNotSatisfiable
 from file_api.schemas import InvalidInput, ValidationErrorOut
@@ -53,7 +54,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/api/docs",
         redoc_url=None,
     )
-    app.state.settings = settings or Settings()
+    app.state.settings = settings = settings or Settings()
+    if settings.app_env == "development":
+        logger.warning("%s", DEVELOPMENT_BANNER)
     app.include_router(files.router)
     app.include_router(health.router)
     _add_error_handlers(app)
