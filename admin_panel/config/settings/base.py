@@ -103,6 +103,27 @@ STORAGES = {
     FILM_STORAGE_ALIAS: selected_film_storage(env, _FILM_STORAGES, FILE_STORAGE_BACKEND),
 }
 
+# What the film form accepts (movies/forms.py). application/octet-stream is what a browser declares for a
+# type its system does not know (often .mkv); the extension and the content are still checked.
+FILM_ALLOWED_EXTENSIONS = env.list(
+    "FILM_ALLOWED_EXTENSIONS", default=["mp4", "m4v", "mkv", "webm", "mov", "avi", "mpg", "mpeg"]
+)
+FILM_ALLOWED_CONTENT_TYPES = env.list(
+    "FILM_ALLOWED_CONTENT_TYPES",
+    default=[
+        "video/mp4",
+        "video/x-m4v",
+        "video/x-matroska",
+        "video/webm",
+        "video/quicktime",
+        "video/x-msvideo",
+        "video/avi",
+        "video/msvideo",
+        "video/mpeg",
+        "application/octet-stream",
+    ],
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
