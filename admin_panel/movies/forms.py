@@ -48,7 +48,7 @@ def check_film_upload(upload: UploadedFile) -> None:
     declared = (upload.content_type or "").split(";")[0].strip().lower()
     if declared and declared not in settings.FILM_ALLOWED_CONTENT_TYPES:
         raise forms.ValidationError(
-            _("“%(name)s” was sent as %(type)s, which is not a video type. Allowed types: %(types)s.")
+            _("“%(name)s” was sent as %(type)s, a type a film may not have. Allowed types: %(types)s.")
             % {"name": name, "type": declared, "types": ", ".join(settings.FILM_ALLOWED_CONTENT_TYPES)},
             code="film_content_type",
         )

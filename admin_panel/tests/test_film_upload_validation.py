@@ -39,7 +39,7 @@ def add_film(
     [
         ("page.html", PAGE, "text/html", "“page.html” is not a film file. Allowed extensions: mp4,"),
         ("image.svg", SVG, "image/svg+xml", "“image.svg” is not a film file."),
-        ("film.mp4", MP4_START, "text/html", "“film.mp4” was sent as text/html, which is not a video type."),
+        ("film.mp4", MP4_START, "text/html", "“film.mp4” was sent as text/html, a type a film may not have."),
         (
             "page.mp4",
             PAGE,
@@ -71,6 +71,7 @@ def test_a_file_that_is_not_a_video_is_refused_with_a_form_error(
     [
         ("Солярис.MP4", "video/mp4"),
         ("film.mkv", "video/x-matroska"),
+        ("film.mkv", "video/matroska"),
         ("film.mkv", "application/octet-stream"),
     ],
 )

@@ -130,6 +130,7 @@ FILM_ALLOWED_CONTENT_TYPES = env.list(
     default=[
         "video/mp4",
         "video/x-m4v",
+        "video/matroska",  # RFC 9559; Chromium's name for .mkv
         "video/x-matroska",
         "video/webm",
         "video/quicktime",
