@@ -20,7 +20,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -34,6 +34,7 @@ from django.core.exceptions import SuspiciousFileOperation, SuspiciousOperation
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, Storage
 from django.utils.deconstruct import deconstructible
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django_minio_backend.models import MinioBackend
 from storages.backends.s3 import S3Storage
@@ -83,11 +84,27 @@ def storage_time(moment: datetime) -> datetime:
     return datetime.fromtimestamp(moment.timestamp())
 
 
+def download_response_headers(name: str) -> dict[str, str]:
+    """What S3 is told to answer a browser's presigned GET with (its `response-*` query parameters, covered by
+    the signature): a download under the file's own name (RFC 6266), with a type no browser renders as a
+    page. Without them S3 answers with the type stored at upload, and an uploaded `.html` or `.svg` would
+    run its script on the admin's origin, whose nginx serves the bucket paths."""
+    filename = PurePosixPath(name).name or "file"
+    guessed = mimetypes.guess_type(filename)[0] or ""
+    return {
+        "response-content-disposition": content_disposition_header(as_attachment=True, filename=filename)
+        or "attachment",
+        # A video type is played, never run; anything else is plain bytes.
+        "response-content-type": guessed if guessed.startswith("video/") else "application/octet-stream",
+    }
+
+
 class S3FilmStorage(S3Storage):
     """S3Storage whose links a browser can open and whose reads stream.
 
     Its URLs are presigned against `public_endpoint_url` (signing is local: no request is made), because
-    the endpoint the admin talks to, e.g. `http://minio:9000` inside Compose, is not one a browser reaches.
+    the endpoint the admin talks to, e.g. `http://minio:9000` inside Compose, is not one a browser reaches,
+    and make S3 answer with a download (`download_response_headers`).
     """
 
     def get_default_settings(self) -> dict[str, Any]:
@@ -100,10 +117,17 @@ class S3FilmStorage(S3Storage):
         expire: int | None = None,
         http_method: str | None = None,
     ) -> str:
+        # boto3's names of the response-* query parameters.
+        download = download_response_headers(name)
+        parameters = {
+            "ResponseContentDisposition": download["response-content-disposition"],
+            "ResponseContentType": download["response-content-type"],
+            **(parameters or {}),
+        }
         if not self.public_endpoint_url:
             return str(super().url(name, parameters, expire, http_method))
         params = {
-            **(parameters or {}),
+            **parameters,
             "Bucket": self.bucket_name,
             "Key": self._normalize_name(clean_name(name)),
         }
@@ -185,8 +209,24 @@ class MinioFilmStorage(MinioBackend):
 
     Its `_save` reads a whole file into memory below its multipart threshold and calls the
     minio 7.2.19 API above it; its `_open` reads the whole object into memory. Both are replaced
-    with streamed calls of the declared length, which bound memory by the part size.
+    with streamed calls of the declared length, which bound memory by the part size. Its presigned
+    links make S3 answer with a download (`download_response_headers`).
     """
+
+    def _generate_url(self, name: str) -> str:
+        if self.is_bucket_public:
+            # An anonymous GET cannot choose S3's response headers; nginx's bucket location adds them.
+            return str(super()._generate_url(name))
+        client = self.client if self.same_endpoints else self.client_external
+        # The library's expiry setting lives in a name-mangled attribute of MinioBackend.
+        expires: timedelta = self._MinioBackend__MINIO_URL_EXPIRY_HOURS
+        url: str = client.presigned_get_object(
+            bucket_name=self.bucket,
+            object_name=name,
+            expires=expires,
+            response_headers=download_response_headers(name),
+        )
+        return url
 
     def _save(self, file_path_name: str, content: File) -> str:  # type: ignore[type-arg]
         object_name = PurePosixPath(file_path_name).as_posix()

@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from file_storage.admin import StoredFilesAdminMixin
+from movies.forms import FilmWorkForm
 from movies.models import FilmWork, Genre, GenreFilmWork, Person, PersonFilmWork
 
 # Shown in a cell that has nothing to show, like Django's own empty_value_display.
@@ -75,6 +76,7 @@ class PersonFilmWorkInline(FilmLinkInline):
 # StoredFilesAdminMixin comes first: its form stores the upload while the form is validated.
 @admin.register(FilmWork)
 class FilmWorkAdmin(StoredFilesAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    form = FilmWorkForm
     list_display = ("title", "type", "rating", "creation_date", "file_size_display", "download_link")
     list_filter = ("type", "genres", RatingRangeFilter)
     search_fields = ("title", "description", "persons__full_name")

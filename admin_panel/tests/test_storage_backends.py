@@ -82,7 +82,7 @@ def test_replacing_the_file_deletes_the_old_one(
 ) -> None:
     film = FilmWork.objects.create(title="Solaris", file=ContentFile(b"first cut", name="solaris.mp4"))
     old_name = film.file.name
-    new_upload = SimpleUploadedFile("solaris.mp4", b"director's cut")
+    new_upload = SimpleUploadedFile("solaris.mp4", b"director's cut", content_type="video/mp4")
 
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(
@@ -159,7 +159,9 @@ def test_inline_error_keeps_no_stored_file(
 
     response = admin_client.post(
         reverse("admin:movies_filmwork_add"),
-        film_form(file=SimpleUploadedFile("solaris.mp4", b"frames"), **broken_inline),
+        film_form(
+            file=SimpleUploadedFile("solaris.mp4", b"frames", content_type="video/mp4"), **broken_inline
+        ),
     )
 
     assert response.status_code == 200

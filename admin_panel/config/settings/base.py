@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 
 from config.app_env import PRODUCTION, refuse_public_secrets
 from file_storage.config import FILM_STORAGE_ALIAS, film_storages, selected_film_storage
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -118,6 +120,43 @@ STORAGES = {
 # /health/ready: each check gives up after this many seconds; a verdict serves the probes of this many.
 HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=2.0)
 HEALTH_CHECK_CACHE_SECONDS = env.float("HEALTH_CHECK_CACHE_SECONDS", default=5.0)
+
+# The admin's pages load scripts, styles and images from this site only and run no inline script (Django's
+# admin has none), so a script injected into a page finds nothing to run. django-csp sends the header.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [SELF],
+    }
+}
+
+# What the film form accepts (movies/forms.py). application/octet-stream is what a browser declares for a
+# type its system does not know (often .mkv); the extension and the content are still checked.
+FILM_ALLOWED_EXTENSIONS = env.list(
+    "FILM_ALLOWED_EXTENSIONS", default=["mp4", "m4v", "mkv", "webm", "mov", "avi", "mpg", "mpeg"]
+)
+FILM_ALLOWED_CONTENT_TYPES = env.list(
+    "FILM_ALLOWED_CONTENT_TYPES",
+    default=[
+        "video/mp4",
+        "video/x-m4v",
+        "video/matroska",  # RFC 9559; Chromium's name for .mkv
+        "video/x-matroska",
+        "video/webm",
+        "video/quicktime",
+        "video/x-msvideo",
+        "video/avi",
+        "video/msvideo",
+        "video/mpeg",
+        "application/octet-stream",
+    ],
+)
 
 LOGGING = {
     "version": 1,
