@@ -4,13 +4,14 @@ lives on the harness's real Postgres: devstack's pytest plugin points it there.)
 
 import contextlib
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import environ
 import pytest
 from django.core.files.storage import Storage, storages
+from django.utils import translation
 from pytest_django.fixtures import Settings
 
 from devstack.services import AdminPanel
@@ -46,6 +47,15 @@ def compiled_translations() -> None:
                 f"cannot compile the admin's translations ({exc}); scripts/install-system-packages "
                 "installs gettext"
             )
+
+
+@pytest.fixture(autouse=True)
+def settings_language() -> Iterator[None]:
+    """A request through the test client leaves its language (Accept-Language) active in the thread, as
+    LocaleMiddleware never deactivates it: each test starts from LANGUAGE_CODE."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ ADMIN_PANEL = Path(__file__).resolve().parents[1]
 # load. The request claims https the way nginx says it (X-Forwarded-Proto).
 LOGIN_OVER_HTTPS = """
 import json, os, django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")  # as manage.py and wsgi.py do
 django.setup()
 from django.test import Client
 from django.test.utils import setup_test_environment
