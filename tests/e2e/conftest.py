@@ -11,7 +11,8 @@ import httpx
 import pytest
 from admin_site import AdminSite
 from e2e_settings import CHROMIUM_FLAGS, E2ESettings
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
+from playwright.sync_api import Cookie as BrowserCookie
 
 
 @pytest.fixture(scope="session")
@@ -44,13 +45,27 @@ def backend(e2e: E2ESettings) -> str:
     return e2e.backend
 
 
+@pytest.fixture(scope="session")
+def admin_session(browser: Browser, e2e: E2ESettings, backend: str) -> list[BrowserCookie]:
+    """The cookies of one login, shared by every test's browser: nginx takes 5 quick login attempts per
+    address, then one every 10 s, and a login per test would run into that limit."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        AdminSite(page, e2e.base_url, e2e.artifacts / backend).log_in(e2e.username, e2e.password)
+        page.wait_for_url(f"{e2e.base_url}/admin/")
+        return context.cookies()
+    finally:
+        context.close()
+
+
 @pytest.fixture
-def admin(page: Page, e2e: E2ESettings, backend: str) -> AdminSite:
+def admin(page: Page, e2e: E2ESettings, backend: str, admin_session: list[BrowserCookie]) -> AdminSite:
     """The admin in the browser, logged in."""
     page.set_default_timeout(60_000)
-    site = AdminSite(page, e2e.base_url, e2e.artifacts / backend)
-    site.log_in(e2e.username, e2e.password)
-    return site
+    page.context.add_cookies(admin_session)  # type: ignore[arg-type]
+    return AdminSite(page, e2e.base_url, e2e.artifacts / backend)
 
 
 @dataclass(frozen=True)
