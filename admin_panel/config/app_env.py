@@ -17,13 +17,16 @@ APP_ENVS = (DEVELOPMENT, PRODUCTION)
 # 256 bits' worth of characters for keys, tokens and machine passwords (`openssl rand -hex 32` gives 64).
 MIN_SECRET_LENGTH = 32
 
-# Each secret the admin reads, with the shortest value production accepts: 0 for an S3 access key, which
-# is an identifier (AWS's are 20 characters), and for the superuser's password, typed by a person and
-# judged by Django's password validators when the superuser is created.
+# Each secret of .env.example (the admin checks those it is given), with the shortest value production
+# accepts: 0 for an S3 access key, which is an identifier (AWS's are 20 characters), and for the
+# superuser's password, typed by a person and judged by Django's password validators when the superuser
+# is created.
 SECRETS = {
     "DJANGO_SECRET_KEY": MIN_SECRET_LENGTH,
     "DJANGO_SUPERUSER_PASSWORD": 0,
     "POSTGRES_PASSWORD": MIN_SECRET_LENGTH,
+    "FILE_API_DB_PASSWORD": MIN_SECRET_LENGTH,
+    "ADMIN_DB_PASSWORD": MIN_SECRET_LENGTH,
     "S3_ACCESS_KEY": 0,
     "S3_SECRET_KEY": MIN_SECRET_LENGTH,
     "FILE_API_TOKEN": MIN_SECRET_LENGTH,
@@ -35,6 +38,8 @@ DEVELOPMENT_SECRETS = {
     "DJANGO_SECRET_KEY": "dev-django-secret-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz",
     "DJANGO_SUPERUSER_PASSWORD": "dev-admin-password-change-me",
     "POSTGRES_PASSWORD": "dev-postgres-password",
+    "FILE_API_DB_PASSWORD": "dev-file-api-db-password",
+    "ADMIN_DB_PASSWORD": "dev-admin-db-password",
     "S3_ACCESS_KEY": "dev-access-key",
     "S3_SECRET_KEY": "dev-secret-key-change-me",
     "FILE_API_TOKEN": "dev-file-api-token-change-me",

@@ -49,7 +49,7 @@ def empty_admin_config(
         "GUNICORN_WORKERS": "1",
     }
     with connect(stack_config, "postgres") as admin_db:
-        admin_db.execute(f'CREATE DATABASE "{dbname}"')
+        admin_db.execute(f'CREATE DATABASE "{dbname}" OWNER "{stack_config.get("ADMIN_DB_USER")}"')
     try:
         yield replace(stack_config, env=env, state_dir=tmp_path)
     finally:

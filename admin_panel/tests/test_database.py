@@ -44,8 +44,8 @@ def manage(postgres_server: Postgres, backend: str, *args: str) -> subprocess.Co
         # makemigrations compares with the migrations a database has applied; an empty one has none.
         "POSTGRES_HOST": postgres_server.host,
         "POSTGRES_PORT": str(postgres_server.port),
-        "POSTGRES_USER": postgres_server.user,
-        "POSTGRES_PASSWORD": postgres_server.password,
+        "ADMIN_DB_USER": postgres_server.user,
+        "ADMIN_DB_PASSWORD": postgres_server.password,
         "ADMIN_DB_NAME": "postgres",
     }
     return subprocess.run(

@@ -95,7 +95,7 @@ def start_file_api(
     @contextmanager
     def start(name: str, **settings: str) -> Iterator[FileAPI]:
         database = f"file_api_{name}"
-        postgres_server.create_database(database)
+        postgres_server.create_database(database, owner=stack_config.get("FILE_API_DB_USER"))
         env = dict(stack_config.env) | {
             "FILE_API_PORT": str(free_ports(1)[0]),
             "FILE_API_BUCKET": f"{name}-films",

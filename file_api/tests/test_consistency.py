@@ -20,6 +20,9 @@ def read_only_role(postgres_server: Postgres, stack_settings: dict[str, str]) ->
     role = sql.Identifier(READ_ONLY_ROLE)
     with postgres_server.connect(stack_settings["FILE_API_DB_NAME"]) as connection:
         connection.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(role, READ_ONLY_PASSWORD))
+        database = sql.Identifier(stack_settings["FILE_API_DB_NAME"])
+        # Only the owner may connect to a service's database (postgres/init): this role is let in.
+        connection.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(database, role))
         connection.execute(sql.SQL("GRANT SELECT ON stored_file TO {}").format(role))
         yield READ_ONLY_ROLE
         connection.execute(sql.SQL("DROP OWNED BY {}").format(role))
@@ -34,7 +37,7 @@ def test_object_is_removed_when_its_row_cannot_be_written(
     row_count: Any,
 ) -> None:
     keys_before, rows_before = object_keys(), row_count()
-    settings = file_api_settings(postgres_user=read_only_role, postgres_password=READ_ONLY_PASSWORD)
+    settings = file_api_settings(file_api_db_user=read_only_role, file_api_db_password=READ_ONLY_PASSWORD)
 
     with in_process_api(settings) as client:
         response = client.post("/api/v1/", files={"file": ("film.mp4", os.urandom(20 * 1024**2))})

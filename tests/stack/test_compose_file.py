@@ -20,6 +20,8 @@ from stack_files import (
 
 REQUIRED_SECRETS = [
     "POSTGRES_PASSWORD",
+    "FILE_API_DB_PASSWORD",
+    "ADMIN_DB_PASSWORD",
     "S3_ACCESS_KEY",
     "S3_SECRET_KEY",
     "FILE_API_TOKEN",

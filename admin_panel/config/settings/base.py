@@ -75,8 +75,9 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": env.str("ADMIN_DB_NAME", default="movies"),
-        "USER": env.str("POSTGRES_USER"),
-        "PASSWORD": env.str("POSTGRES_PASSWORD"),
+        # The admin's own role, owner of its database only (postgres/init creates both).
+        "USER": env.str("ADMIN_DB_USER"),
+        "PASSWORD": env.str("ADMIN_DB_PASSWORD"),
         "HOST": env.str("POSTGRES_HOST", default="127.0.0.1"),
         "PORT": env.int("POSTGRES_PORT", default=5432),
         "CONN_MAX_AGE": 60,

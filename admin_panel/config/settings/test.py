@@ -7,8 +7,8 @@ import tempfile
 # The test values are public and short: only development accepts them.
 os.environ.setdefault("APP_ENV", "development")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
-os.environ.setdefault("POSTGRES_USER", "app")
-os.environ.setdefault("POSTGRES_PASSWORD", "set-by-the-harness")
+os.environ.setdefault("ADMIN_DB_USER", "admin_panel")
+os.environ.setdefault("ADMIN_DB_PASSWORD", "set-by-the-harness")
 # Never inside the repository. The tests that store films point the storages at the harness's own folder.
 os.environ.setdefault("DJANGO_MEDIA_ROOT", os.path.join(tempfile.gettempdir(), "admin-panel-test-media"))
 

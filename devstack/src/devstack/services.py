@@ -223,6 +223,7 @@ class Postgres(Service):
 
     name = "postgres"
     port_setting = "POSTGRES_PORT"
+    INIT_SCRIPT = REPO_ROOT / "postgres" / "init" / "10-create-databases.sh"
     host = HOST
 
     def __init__(self, config: StackConfig) -> None:
@@ -246,12 +247,16 @@ class Postgres(Service):
             host=HOST, port=self.port, user=self.user, password=self.password, dbname=dbname, autocommit=True
         )
 
-    def create_database(self, name: str) -> str:
-        """Create the database unless it exists; returns its SQLAlchemy URL."""
+    def create_database(self, name: str, owner: str | None = None) -> str:
+        """Create the database (owned by `owner`, a service's role, if given) unless it exists; returns
+        its SQLAlchemy URL."""
+        create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if owner is not None:
+            create += sql.SQL(" OWNER {}").format(sql.Identifier(owner))
         with self.connect() as conn:
             if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
                 with contextlib.suppress(psycopg.errors.DuplicateDatabase):  # created concurrently
-                    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                    conn.execute(create)
         return self.url(name)
 
     def _binary(self, tool: str) -> Path:
@@ -320,17 +325,20 @@ class Postgres(Service):
         self._create_service_databases()
 
     def _create_service_databases(self) -> None:
-        """Runs the init script the Postgres image of Compose runs, against this server."""
-        script = REPO_ROOT / "postgres" / "init" / "10-create-databases.sh"
+        if self.run_init_script():
+            raise self.error(f"{self.INIT_SCRIPT.relative_to(REPO_ROOT)} failed")
+
+    def run_init_script(self, overrides: Mapping[str, str] = {}) -> int:
+        """Runs the init script the Postgres image of Compose runs (the services' roles and databases)
+        against this server, with the stack's settings and `overrides`; its output goes to the log."""
         bin_dir = self._binary("psql").parent
-        env = system_environment() | dict(self.config.env)
+        env = system_environment() | dict(self.config.env) | dict(overrides)
         env |= {"PGHOST": HOST, "PGPORT": str(self.port), "PGPASSWORD": self.password}
         env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
         with self.log.open("ab") as log:
-            if subprocess.run(
-                [str(script)], env=env, stdout=log, stderr=subprocess.STDOUT, check=False
-            ).returncode:
-                raise self.error(f"{script.relative_to(REPO_ROOT)} failed")
+            return subprocess.run(
+                [str(self.INIT_SCRIPT)], env=env, stdout=log, stderr=subprocess.STDOUT, check=False
+            ).returncode
 
     def pid(self) -> int | None:
         with contextlib.suppress(OSError, ValueError, IndexError):

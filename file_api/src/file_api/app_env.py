@@ -17,7 +17,7 @@ MIN_SECRET_LENGTH = 32
 # Each secret FileAPI reads (its Settings field), with the shortest value production accepts: 0 for the S3
 # access key, an identifier (AWS's are 20 characters).
 SECRETS = {
-    "postgres_password": MIN_SECRET_LENGTH,
+    "file_api_db_password": MIN_SECRET_LENGTH,
     "s3_access_key": 0,
     "s3_secret_key": MIN_SECRET_LENGTH,
     "file_api_token": MIN_SECRET_LENGTH,
@@ -26,7 +26,7 @@ SECRETS = {
 
 # .env.example's development values of those secrets: published with the code, so anyone knows them.
 DEVELOPMENT_SECRETS = {
-    "postgres_password": "dev-postgres-password",
+    "file_api_db_password": "dev-file-api-db-password",
     "s3_access_key": "dev-access-key",
     "s3_secret_key": "dev-secret-key-change-me",
     "file_api_token": "dev-file-api-token-change-me",

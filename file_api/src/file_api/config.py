@@ -32,8 +32,9 @@ class Settings(BaseSettings):
 
     postgres_host: str = "127.0.0.1"
     postgres_port: int = 5432
-    postgres_user: str
-    postgres_password: SecretStr
+    # FileAPI's own role, owner of its database only (postgres/init creates both).
+    file_api_db_user: str
+    file_api_db_password: SecretStr
     file_api_db_name: str = "file_api"
     # Connections per FileAPI process: pool_size kept open, max_overflow more under a burst. A request
     # holds one only while it reads or writes a row (never while bytes flow), so a few serve hundreds
@@ -84,8 +85,8 @@ class Settings(BaseSettings):
     def database_url(self) -> URL:
         return URL.create(
             "postgresql+psycopg",
-            username=self.postgres_user,
-            password=self.postgres_password.get_secret_value(),
+            username=self.file_api_db_user,
+            password=self.file_api_db_password.get_secret_value(),
             host=self.postgres_host,
             port=self.postgres_port,
             database=self.file_api_db_name,
