@@ -29,6 +29,8 @@ SECRETS = {
     "ADMIN_DB_PASSWORD": MIN_SECRET_LENGTH,
     "S3_ACCESS_KEY": 0,
     "S3_SECRET_KEY": MIN_SECRET_LENGTH,
+    "FILE_API_S3_SECRET_KEY": MIN_SECRET_LENGTH,
+    "ADMIN_S3_SECRET_KEY": MIN_SECRET_LENGTH,
     "FILE_API_TOKEN": MIN_SECRET_LENGTH,
     "FILE_API_URL_SIGNING_KEY": MIN_SECRET_LENGTH,
 }
@@ -42,6 +44,8 @@ DEVELOPMENT_SECRETS = {
     "ADMIN_DB_PASSWORD": "dev-admin-db-password",
     "S3_ACCESS_KEY": "dev-access-key",
     "S3_SECRET_KEY": "dev-secret-key-change-me",
+    "FILE_API_S3_SECRET_KEY": "dev-file-api-s3-secret-change-me",
+    "ADMIN_S3_SECRET_KEY": "dev-admin-s3-secret-change-me",
     "FILE_API_TOKEN": "dev-file-api-token-change-me",
     "FILE_API_URL_SIGNING_KEY": "dev-url-signing-key-change-me-0123456789abcdef",
 }

@@ -17,8 +17,8 @@ FILM_STORAGE_ALIAS = "films"
 BACKENDS = ("local", "s3", "minio", "file_api")
 _REQUIRED_SETTINGS = {
     "local": (),
-    "s3": ("S3_ACCESS_KEY", "S3_SECRET_KEY"),
-    "minio": ("S3_ACCESS_KEY", "S3_SECRET_KEY"),
+    "s3": ("ADMIN_S3_ACCESS_KEY", "ADMIN_S3_SECRET_KEY"),
+    "minio": ("ADMIN_S3_ACCESS_KEY", "ADMIN_S3_SECRET_KEY"),
     "file_api": ("FILE_API_TOKEN",),
 }
 
@@ -32,8 +32,9 @@ def film_storages(env: environ.Env, *, media_root: Path, media_url: str) -> dict
     s3_endpoint = env.str("S3_ENDPOINT_URL", default="http://127.0.0.1:9000")
     # What a browser can reach (the internal `http://minio:9000` is not): links are presigned against it.
     s3_public_endpoint = env.str("S3_PUBLIC_ENDPOINT_URL", default=s3_endpoint)
-    s3_access_key = env.str("S3_ACCESS_KEY", default="")
-    s3_secret_key = env.str("S3_SECRET_KEY", default="")
+    # The admin's own key, allowed only the objects of its two buckets (not the S3 server's root key).
+    s3_access_key = env.str("ADMIN_S3_ACCESS_KEY", default="")
+    s3_secret_key = env.str("ADMIN_S3_SECRET_KEY", default="")
     s3_region = env.str("S3_REGION", default="us-east-1")
     url_expiry = env.int("STORAGE_URL_EXPIRY_SECONDS", default=3600)
     minio_bucket = env.str("ADMIN_MINIO_BUCKET", default="admin-films-minio")

@@ -37,8 +37,8 @@ def manage(postgres_server: Postgres, backend: str, *args: str) -> subprocess.Co
         "DJANGO_SECRET_KEY": "test-only-secret-key",
         "FILE_STORAGE_BACKEND": backend,
         # Every backend's secrets, dummies: nothing here talks to a storage.
-        "S3_ACCESS_KEY": "test-access-key",
-        "S3_SECRET_KEY": "test-secret-key",
+        "ADMIN_S3_ACCESS_KEY": "test-access-key",
+        "ADMIN_S3_SECRET_KEY": "test-secret-key",
         "FILE_API_TOKEN": "test-token",
         "FILE_API_URL_SIGNING_KEY": "test-url-signing-key-of-32-characters",
         # makemigrations compares with the migrations a database has applied; an empty one has none.

@@ -108,8 +108,8 @@ def test_ready_is_503_when_s3_stops_and_live_stays_200(
     use_film_storages(
         backend,
         S3_ENDPOINT_URL=temporary_s3_server.endpoint_url,
-        S3_ACCESS_KEY=temporary_s3_server.access_key,
-        S3_SECRET_KEY=temporary_s3_server.secret_key,
+        ADMIN_S3_ACCESS_KEY=temporary_s3_server.access_key,
+        ADMIN_S3_SECRET_KEY=temporary_s3_server.secret_key,
     )
     assert client.get("/health/ready").status_code == 200
 

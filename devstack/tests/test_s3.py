@@ -1,13 +1,16 @@
-"""The throwaway SeaweedFS: 127.0.0.1 only, buckets created, signatures checked, stoppable."""
+"""The throwaway SeaweedFS: 127.0.0.1 only, buckets created, signatures checked, each service's key limited
+to its buckets, stoppable."""
 
 from __future__ import annotations
 
+import boto3
 import httpx
 import pytest
+from botocore.exceptions import ClientError
 from minio.error import S3Error
 
 from devstack.services import SeaweedFS, pid_alive, wait_for
-from devstack.settings import buckets
+from devstack.settings import SERVICE_S3_KEYS, buckets
 from devstack.testing import temporary_s3
 
 from .helpers import listening
@@ -48,3 +51,40 @@ def test_temporary_s3_can_be_stopped_and_cleans_up_after_itself() -> None:
         with pytest.raises(httpx.ConnectError):
             httpx.get(health)
     assert not s3.config.state_dir.exists()
+
+
+@pytest.mark.parametrize("service", sorted(SERVICE_S3_KEYS))
+def test_a_service_key_may_use_the_objects_of_its_own_buckets_only(
+    s3_server: SeaweedFS, stack_settings: dict[str, str], service: str
+) -> None:
+    access_key, secret_key, bucket_settings = SERVICE_S3_KEYS[service]
+    key = boto3.client(
+        "s3",
+        endpoint_url=s3_server.endpoint_url,
+        aws_access_key_id=stack_settings[access_key],
+        aws_secret_access_key=stack_settings[secret_key],
+        region_name=s3_server.region,
+    )
+    own = {stack_settings[setting] for setting in bucket_settings}
+    others = set(buckets(stack_settings)) - own
+    assert own
+    assert others
+
+    for bucket in own:  # what FileAPI and the admin do: objects, listings, multipart uploads
+        key.head_bucket(Bucket=bucket)
+        key.put_object(Bucket=bucket, Key="probe", Body=b"probe")
+        assert key.get_object(Bucket=bucket, Key="probe")["Body"].read() == b"probe"
+        assert [item["Key"] for item in key.list_objects_v2(Bucket=bucket, Prefix="probe")["Contents"]] == [
+            "probe"
+        ]
+        upload = key.create_multipart_upload(Bucket=bucket, Key="probe-parts")["UploadId"]
+        key.list_multipart_uploads(Bucket=bucket)
+        key.abort_multipart_upload(Bucket=bucket, Key="probe-parts", UploadId=upload)
+        key.delete_object(Bucket=bucket, Key="probe")
+    for bucket in others:
+        with pytest.raises(ClientError, match="AccessDenied"):
+            key.put_object(Bucket=bucket, Key="probe", Body=b"probe")
+        with pytest.raises(ClientError, match="AccessDenied"):
+            key.list_objects_v2(Bucket=bucket)
+    with pytest.raises(ClientError, match="AccessDenied"):
+        key.create_bucket(Bucket=f"{service.replace('_', '-')}-made-this")

@@ -99,6 +99,9 @@ def start_file_api(
         env = dict(stack_config.env) | {
             "FILE_API_PORT": str(free_ports(1)[0]),
             "FILE_API_BUCKET": f"{name}-films",
+            # FileAPI's key may use only the stack's bucket: this one makes its own, with the root key.
+            "FILE_API_S3_ACCESS_KEY": stack_config.get("S3_ACCESS_KEY"),
+            "FILE_API_S3_SECRET_KEY": stack_config.get("S3_SECRET_KEY"),
             "FILE_API_DB_NAME": database,
             **settings,
         }

@@ -30,7 +30,7 @@ def test_production_refuses_each_public_secret(
 
 
 # FILE_API_URL_SIGNING_KEY's length is checked whatever APP_ENV says (test_signed_links.py).
-@pytest.mark.parametrize("field", ["file_api_token", "file_api_db_password", "s3_secret_key"])
+@pytest.mark.parametrize("field", ["file_api_token", "file_api_db_password", "file_api_s3_secret_key"])
 def test_production_refuses_a_short_secret(file_api_settings: Callable[..., Settings], field: str) -> None:
     with pytest.raises(ValidationError, match=f"{field.upper()} is shorter than {MIN_SECRET_LENGTH}"):
         file_api_settings(app_env="production", **PRIVATE | {field: "x" * (MIN_SECRET_LENGTH - 1)})

@@ -19,7 +19,12 @@ def sandbox_config() -> dict[str, Any]:
         "--file", str(COMPOSE_FILE), "--file", str(SANDBOX / "compose.sandbox.yml"),
         "config", "--format", "json",
     ]  # fmt: skip
-    environment = {"PATH": "/usr/bin:/bin", "COMPOSE_PROFILES": "minio", "SEAWEEDFS_VERSION": "4.48"}
+    environment = {
+        "PATH": "/usr/bin:/bin",
+        "COMPOSE_PROFILES": "minio",
+        "SEAWEEDFS_VERSION": "4.48",
+        "SEAWEEDFS_S3_CONFIG": "/dev/null",
+    }
     result = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     config: dict[str, Any] = json.loads(result.stdout)
@@ -50,3 +55,6 @@ def test_the_override_replaces_only_minio(services: dict[str, dict[str, Any]]) -
     for name in REPLACED:
         assert with_override[name]["image"].startswith("cinema-sandbox/seaweedfs:"), name
     assert "ports" not in with_override["minio"]  # SeaweedFS has no console to publish
+    # Its keys come from the identities file: the root key is not in its environment.
+    assert "-s3.config=/etc/seaweedfs/s3-identities.json" in with_override["minio"]["command"]
+    assert not any("KEY" in name or "ROOT" in name for name in with_override["minio"].get("environment", {}))

@@ -32,7 +32,15 @@ import minio
 import psycopg
 from psycopg import sql
 
-from devstack.settings import HOST, REPO_ROOT, StackConfig, buckets, free_ports, port_in_use
+from devstack.settings import (
+    HOST,
+    REPO_ROOT,
+    StackConfig,
+    buckets,
+    free_ports,
+    port_in_use,
+    seaweedfs_identities,
+)
 
 # The venv's bin directory (weed, alembic, uvicorn): the one of the Python running us.
 VENV_BIN = Path(sys.executable).parent
@@ -440,12 +448,20 @@ class SeaweedFS(ProcessService):
             "-volume.preStopSeconds=0",  # one node: no peers to drain first; stops in 1 s, not 2
             "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false",
             f"-s3.localSocket={self.dir / 's3.sock'}", f"-filer.localSocket={self.dir / 'filer.sock'}",
+            f"-s3.config={self._write_identities()}",
         ]  # fmt: skip
 
+    def _write_identities(self) -> Path:
+        """The keys it accepts, written at every start (a changed key in .env takes effect); only its
+        owner may read the file."""
+        path = self.dir / "s3-identities.json"
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(seaweedfs_identities(self.config.env), indent=2))
+        return path
+
     def environment(self) -> dict[str, str]:
-        # weed mini takes its admin credentials from these; GOMEMLIMIT keeps its RSS from growing to ~1 GB.
-        extra = {"AWS_ACCESS_KEY_ID": self.access_key, "AWS_SECRET_ACCESS_KEY": self.secret_key}
-        return super().environment() | extra | {"GOMEMLIMIT": "256MiB"}
+        # GOMEMLIMIT keeps its RSS from growing to ~1 GB.
+        return super().environment() | {"GOMEMLIMIT": "256MiB"}
 
     def provision(self) -> None:
         # Also proves the credentials work: a refused signature raises S3Error here.

@@ -18,8 +18,7 @@ MIN_SECRET_LENGTH = 32
 # access key, an identifier (AWS's are 20 characters).
 SECRETS = {
     "file_api_db_password": MIN_SECRET_LENGTH,
-    "s3_access_key": 0,
-    "s3_secret_key": MIN_SECRET_LENGTH,
+    "file_api_s3_secret_key": MIN_SECRET_LENGTH,
     "file_api_token": MIN_SECRET_LENGTH,
     "file_api_url_signing_key": MIN_SECRET_LENGTH,
 }
@@ -27,8 +26,7 @@ SECRETS = {
 # .env.example's development values of those secrets: published with the code, so anyone knows them.
 DEVELOPMENT_SECRETS = {
     "file_api_db_password": "dev-file-api-db-password",
-    "s3_access_key": "dev-access-key",
-    "s3_secret_key": "dev-secret-key-change-me",
+    "file_api_s3_secret_key": "dev-file-api-s3-secret-change-me",
     "file_api_token": "dev-file-api-token-change-me",
     "file_api_url_signing_key": "dev-url-signing-key-change-me-0123456789abcdef",
 }

@@ -44,8 +44,9 @@ class Settings(BaseSettings):
     file_api_db_pool_timeout: PositiveFloat = 5.0
 
     s3_endpoint_url: AnyHttpUrl
-    s3_access_key: str
-    s3_secret_key: SecretStr
+    # FileAPI's own key, allowed only the objects of its bucket (not the S3 server's root key).
+    file_api_s3_access_key: str
+    file_api_s3_secret_key: SecretStr
     s3_region: str = "us-east-1"
     file_api_bucket: str = "films"
     # How long one S3 request may wait, and how often it is tried: a stopped or frozen S3 server makes

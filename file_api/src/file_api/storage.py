@@ -101,8 +101,8 @@ class ObjectStore:
         client = boto3.session.Session().client(
             "s3",
             endpoint_url=str(settings.s3_endpoint_url).rstrip("/"),
-            aws_access_key_id=settings.s3_access_key,
-            aws_secret_access_key=settings.s3_secret_key.get_secret_value(),
+            aws_access_key_id=settings.file_api_s3_access_key,
+            aws_secret_access_key=settings.file_api_s3_secret_key.get_secret_value(),
             config=config,
         )
         return cls(client, settings.file_api_bucket)
