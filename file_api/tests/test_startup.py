@@ -1,6 +1,8 @@
 """What FileAPI does before it serves: the schema comes from migrations, the bucket is made if missing, and
 settings it cannot work with stop it."""
 
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -13,7 +15,7 @@ from pydantic import ValidationError
 
 from devstack.services import FileAPI, SeaweedFS, ServiceError
 from devstack.settings import StackConfig, free_ports
-from devstack.testing import running
+from devstack.testing import running, throwaway
 from file_api.config import Settings
 
 ALEMBIC_INI = Path(__file__).parents[1] / "alembic.ini"
@@ -25,9 +27,47 @@ def test_missing_bucket_is_created_at_startup(
     bucket = "created-by-file-api"
     assert not s3_server.client.bucket_exists(bucket_name=bucket)
 
-    with in_process_api(file_api_settings(file_api_bucket=bucket)) as client:
+    # The stack's key of FileAPI may not create buckets (README, "An S3 key per service"): one that may.
+    settings = file_api_settings(
+        file_api_bucket=bucket,
+        file_api_s3_access_key=s3_server.access_key,
+        file_api_s3_secret_key=s3_server.secret_key,
+    )
+    with in_process_api(settings) as client:
         assert s3_server.client.bucket_exists(bucket_name=bucket)
         assert client.post("/api/v1/", files={"file": ("film.mp4", b"frames")}).status_code == 201
+
+
+def test_a_starting_file_api_waits_for_s3_to_answer(
+    file_api_settings: Callable[..., Settings], in_process_api: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`docker compose restart` starts FileAPI and S3 at once: FileAPI waits instead of exiting."""
+    s3_started, stop_s3 = threading.Event(), threading.Event()
+    with throwaway() as config:
+        s3 = SeaweedFS(config)
+
+        def start_s3_late() -> None:
+            time.sleep(3)
+            with running(s3):
+                s3_started.set()
+                stop_s3.wait(120)
+
+        late = threading.Thread(target=start_s3_late)
+        late.start()
+        try:
+            settings = file_api_settings(
+                s3_endpoint_url=s3.endpoint_url,
+                file_api_s3_access_key=s3.access_key,  # the root key: it makes the bucket of this new S3
+                file_api_s3_secret_key=s3.secret_key,
+            )
+            with in_process_api(settings) as client:
+                assert s3_started.is_set()  # it started only once S3 answered
+                assert client.post("/api/v1/", files={"file": ("film.mp4", b"frames")}).status_code == 201
+        finally:
+            stop_s3.set()
+            late.join()
+
+    assert "waiting for S3 to answer (S3 did not answer: EndpointConnectionError)" in caplog.text
 
 
 def test_migrations_match_the_models(file_api_server: FileAPI, monkeypatch: pytest.MonkeyPatch) -> None:

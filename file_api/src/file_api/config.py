@@ -3,7 +3,15 @@
 from functools import cached_property
 from typing import Self
 
-from pydantic import AnyHttpUrl, NonNegativeInt, PositiveFloat, PositiveInt, SecretStr, model_validator
+from pydantic import (
+    AnyHttpUrl,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    SecretStr,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import URL
 
@@ -54,6 +62,9 @@ class Settings(BaseSettings):
     s3_connect_timeout_seconds: PositiveFloat = 5
     s3_read_timeout_seconds: PositiveFloat = 10
     s3_max_attempts: PositiveInt = 3
+    # How long a starting FileAPI waits for S3 to answer: `docker compose restart` starts every service at
+    # once, and S3 may come up after FileAPI.
+    file_api_startup_wait_seconds: NonNegativeFloat = 60
 
     @model_validator(mode="after")
     def _signing_key_is_strong_enough(self) -> Self:

@@ -1,6 +1,7 @@
 """The FastAPI application: `uvicorn --factory file_api.main:create_app`."""
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -37,11 +38,26 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         connect_args={"connect_timeout": 5},
     )
     store = ObjectStore.from_settings(settings)
-    await anyio.to_thread.run_sync(store.ensure_bucket)
+    await ensure_bucket_once_s3_answers(store, settings.file_api_startup_wait_seconds)
     app.state.sessions = sessionmaker(engine, expire_on_commit=False)
     app.state.store = store
     yield
     engine.dispose()
+
+
+async def ensure_bucket_once_s3_answers(store: ObjectStore, wait_seconds: float) -> None:
+    """Makes the bucket if it is missing, waiting up to `wait_seconds` for an S3 that does not answer yet
+    (still starting). Any other refusal (a wrong key) stops the start at once."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            await anyio.to_thread.run_sync(store.ensure_bucket)
+            return
+        except StorageUnavailable as exc:
+            if time.monotonic() >= deadline:
+                raise
+            logger.warning("waiting for S3 to answer (%s)", exc)
+            await anyio.sleep(1)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
