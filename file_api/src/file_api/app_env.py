@@ -14,8 +14,7 @@ AppEnv = Literal["development", "production"]
 # 256 bits' worth of characters for keys, tokens and machine passwords (`openssl rand -hex 32` gives 64).
 MIN_SECRET_LENGTH = 32
 
-# Each secret FileAPI reads (its Settings field), with the shortest value production accepts: 0 for the S3
-# access key, an identifier (AWS's are 20 characters).
+# Each secret FileAPI reads (its Settings field), with the shortest value production accepts.
 SECRETS = {
     "file_api_db_password": MIN_SECRET_LENGTH,
     "file_api_s3_secret_key": MIN_SECRET_LENGTH,
