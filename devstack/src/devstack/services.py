@@ -39,7 +39,7 @@ from devstack.settings import (
     buckets,
     free_ports,
     port_in_use,
-    seaweedfs_identities,
+    write_seaweedfs_identities,
 )
 
 # The venv's bin directory (weed, alembic, uvicorn): the one of the Python running us.
@@ -452,12 +452,8 @@ class SeaweedFS(ProcessService):
         ]  # fmt: skip
 
     def _write_identities(self) -> Path:
-        """The keys it accepts, written at every start (a changed key in .env takes effect); only its
-        owner may read the file."""
-        path = self.dir / "s3-identities.json"
-        path.touch(mode=0o600)
-        path.write_text(json.dumps(seaweedfs_identities(self.config.env), indent=2))
-        return path
+        """The keys it accepts, written at every start: a changed key in .env takes effect."""
+        return write_seaweedfs_identities(self.config.env, self.dir / "s3-identities.json")
 
     def environment(self) -> dict[str, str]:
         # GOMEMLIMIT keeps its RSS from growing to ~1 GB.

@@ -9,6 +9,7 @@ Two flavours share one shape (`StackConfig`):
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -159,6 +160,13 @@ def seaweedfs_identities(env: Mapping[str, str]) -> dict[str, Any]:
             }
         )
     return {"identities": identities}
+
+
+def write_seaweedfs_identities(env: Mapping[str, str], path: Path) -> Path:
+    """Writes `seaweedfs_identities(env)` to `path`, which only its owner may read (it holds the keys)."""
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(seaweedfs_identities(env), indent=2))
+    return path
 
 
 def free_ports(count: int) -> list[int]:
