@@ -133,5 +133,5 @@ bench-viewers: install ## 300 viewers at 20 KB/s while editors read metadata, up
 bench-aborts: install ## 200 uploads cut off, over the limit or truncated: FileAPI's threads and memory after them
 	$(RUN) python file_api/benchmarks/aborted_uploads.py
 
-bench-admin: install ## Time a SIZE MiB film through the admin's form, for every storage backend
+bench-admin: install ## A SIZE MiB film through the upload widget in Chromium per backend, vs boto3; admin memory, changelist times
 	$(RUN) python admin_panel/benchmarks/admin_upload.py --size $(SIZE)

@@ -131,7 +131,7 @@ class S3FilmStorage(S3Storage):
             "Bucket": self.bucket_name,
             "Key": self._normalize_name(clean_name(name)),
         }
-        url: str = self._public_client.generate_presigned_url(
+        url: str = self.public_client.generate_presigned_url(
             "get_object",
             Params=params,
             ExpiresIn=self.querystring_expire if expire is None else expire,
@@ -140,12 +140,13 @@ class S3FilmStorage(S3Storage):
         return url
 
     @cached_property
-    def _public_client(self) -> Any:
+    def public_client(self) -> Any:
+        """A client for links a browser opens: signed for `public_endpoint_url` (or the endpoint itself)."""
         session = self._create_session()
         return session.client(
             "s3",
             region_name=self.region_name,
-            endpoint_url=self.public_endpoint_url,
+            endpoint_url=self.public_endpoint_url or self.endpoint_url,
             config=self.client_config,
         )
 
@@ -437,6 +438,38 @@ class FileAPIStorage(Storage):
             names += [item["short_name"] for item in page["items"]]
             if not page["items"] or len(names) >= page["total"]:
                 return [], names
+
+    # Resumable uploads (file_storage/direct_uploads.py): the admin opens, completes and aborts them with the
+    # token; the browser sends the parts to `upload_part_url` with the session's grant.
+
+    def open_upload(self, filename: str, size: int, content_type: str, part_size: int) -> dict[str, Any]:
+        body = {"filename": filename, "size": size, "content_type": content_type, "part_size": part_size}
+        session: dict[str, Any] = self._request("POST", "/api/v1/uploads", json=body).json()
+        return session
+
+    def renew_upload_grant(self, upload_id: str) -> dict[str, Any]:
+        grant: dict[str, Any] = self._request("POST", f"{self._upload_path(upload_id)}/grant").json()
+        return grant
+
+    def upload_part_url(self, upload_id: str, number: int) -> str:
+        return f"{self.public_url}{self._upload_path(upload_id)}/parts/{number}"
+
+    def upload_parts(self, upload_id: str) -> list[dict[str, Any]]:
+        parts: list[dict[str, Any]] = self._request("GET", f"{self._upload_path(upload_id)}/parts").json()[
+            "parts"
+        ]
+        return parts
+
+    def complete_upload(self, upload_id: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
+        response = self._request("POST", f"{self._upload_path(upload_id)}/complete", json={"parts": parts})
+        stored: dict[str, Any] = response.json()
+        return stored
+
+    def abort_upload(self, upload_id: str) -> None:
+        self._request("DELETE", self._upload_path(upload_id), missing_ok=True)
+
+    def _upload_path(self, upload_id: str) -> str:
+        return f"/api/v1/uploads/{quote(upload_id, safe='')}"
 
     def check(self) -> str:
         response = self._request("GET", "/api/v1/health")

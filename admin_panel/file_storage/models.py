@@ -1,5 +1,9 @@
-"""Stored files whose deletion failed: kept until `manage.py retry_deletions` removes them."""
+"""Stored files whose deletion failed (kept until `manage.py retry_deletions` removes them), and films
+uploaded straight to their storage that no film names yet."""
 
+import uuid
+
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -22,3 +26,49 @@ class PendingDeletion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.storage}:{self.name}"
+
+
+class DirectUpload(models.Model):
+    """A film on its way from an editor's browser straight to the storage, in parts, or stored and waiting
+    for the film form that names it (file_storage/direct_uploads.py). The row that names the file claims
+    it and deletes this one; `manage.py reconcile_uploads` removes what stays unclaimed too long."""
+
+    class State(models.TextChoices):
+        UPLOADING = "uploading", _("uploading")
+        STORED = "stored", _("stored")
+
+    # Also what the browser calls the upload: it never sees the storage's own upload id.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    backend = models.CharField(_("storage backend"), max_length=16)
+    # The name the file has in the storage once complete (for file_api, FileAPI's short_name).
+    name = models.CharField(_("file name"), max_length=255)
+    # The storage's id of the multipart upload (S3's UploadId, FileAPI's upload_id; empty for local).
+    storage_upload_id = models.CharField(max_length=1024, blank=True)
+    filename = models.CharField(_("original file name"), max_length=255)
+    size = models.BigIntegerField(_("size"))
+    part_size = models.PositiveIntegerField(_("part size"))
+    content_type = models.CharField(max_length=255)
+    # FileAPI's upload grant for the browser's part requests (file_api only): short-lived, one upload only.
+    grant = models.TextField(blank=True)
+    grant_expires_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.UPLOADING)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, verbose_name=_("editor"))
+    created = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("direct upload")
+        verbose_name_plural = _("direct uploads")
+        # Two uploads of film.mp4 at once must not complete into one object.
+        constraints = [models.UniqueConstraint(fields=["backend", "name"], name="direct_upload_name_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.backend}:{self.name}"
+
+    @property
+    def part_count(self) -> int:
+        return max(1, -(-self.size // self.part_size))
+
+    def part_range(self, number: int) -> tuple[int, int]:
+        """The offset and size of part `number` (1-based): every part is part_size, the last the rest."""
+        offset = (number - 1) * self.part_size
+        return offset, min(self.part_size, self.size - offset)

@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from file_storage.admin import StoredFilesAdminMixin
+from file_storage.models import DirectUpload
 from movies.forms import FilmWorkForm
 from movies.models import FilmWork, Genre, GenreFilmWork, Person, PersonFilmWork
 
@@ -83,6 +84,12 @@ class FilmWorkAdmin(StoredFilesAdminMixin, admin.ModelAdmin):  # type: ignore[ty
     search_help_text = _("Searches titles, descriptions and people's names.")
     date_hierarchy = "creation_date"
     inlines = (GenreFilmWorkInline, PersonFilmWorkInline)
+
+    def save_model(self, request: HttpRequest, obj: FilmWork, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # The film the upload widget stored is now the row's: no longer an upload waiting for its form.
+        if form.cleaned_data.get("file_upload"):
+            DirectUpload.objects.filter(id=form.cleaned_data["file_upload"], name=obj.file.name).delete()
 
     # Both columns read only the row: a storage request per film would make the list as slow as the storage.
     @admin.display(description=_("file size"), ordering="file_size")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import http.server
 import json
 import os
@@ -105,12 +107,51 @@ def test_presigned_s3_links_work_through_nginx_and_nothing_else(
 
     assert httpx.get(url).content == b"probe"
     assert httpx.get(url.replace("X-Amz-Signature=", "X-Amz-Signature=0")).status_code == 403
-    assert (
-        httpx.put(url, content=b"overwritten").status_code == 403
-    )  # links read; nothing writes through nginx
+    put_object = public.generate_presigned_url(
+        "put_object", Params={"Bucket": bucket, "Key": "films/probe.txt"}
+    )
+    assert httpx.put(put_object, content=b"overwritten").status_code == 403  # only upload parts are written
     assert (
         site.get(f"/{stack_config.get('FILE_API_BUCKET')}/anything").status_code == 404
     )  # not a public bucket
+
+
+def test_a_presigned_upload_part_passes_nginx_with_its_checksum_checked(
+    site: httpx.Client, s3_server: SeaweedFS, stack_config: StackConfig
+) -> None:
+    bucket = stack_config.get("ADMIN_S3_BUCKET")
+    public = boto3.client(
+        "s3",
+        endpoint_url=str(site.base_url).rstrip("/"),
+        aws_access_key_id=s3_server.access_key,
+        aws_secret_access_key=s3_server.secret_key,
+        region_name=s3_server.region,
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+    # The admin opens, lists and aborts the upload at S3 itself; the browser only PUTs through nginx.
+    direct = boto3.client(
+        "s3",
+        endpoint_url=s3_server.endpoint_url,
+        aws_access_key_id=s3_server.access_key,
+        aws_secret_access_key=s3_server.secret_key,
+        region_name=s3_server.region,
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+    upload = direct.create_multipart_upload(Bucket=bucket, Key="films/part-probe.mp4")["UploadId"]
+    part = os.urandom(5 * MiB)
+    checksum = base64.b64encode(hashlib.sha256(part).digest()).decode()
+    params = {"Bucket": bucket, "Key": "films/part-probe.mp4", "UploadId": upload, "PartNumber": 1}
+    url = public.generate_presigned_url("upload_part", Params={**params, "ChecksumSHA256": checksum})
+    try:
+        tampered = httpx.put(url, content=part[:-1] + b"x", headers={"x-amz-checksum-sha256": checksum})
+        stored = httpx.put(url, content=part, headers={"x-amz-checksum-sha256": checksum})
+
+        assert tampered.status_code == 400  # S3's BadDigest
+        assert stored.status_code == 200
+        parts = direct.list_parts(Bucket=bucket, Key="films/part-probe.mp4", UploadId=upload)["Parts"]
+        assert [(item["PartNumber"], item["Size"]) for item in parts] == [(1, 5 * MiB)]
+    finally:
+        direct.abort_multipart_upload(Bucket=bucket, Key="films/part-probe.mp4", UploadId=upload)
 
 
 def test_security_headers_and_no_version(site: httpx.Client) -> None:

@@ -1,6 +1,7 @@
 """The admin as a person uses it, in a real browser: one method per thing they do."""
 
 import re
+import time
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -70,6 +71,68 @@ class AdminSite:
         href = self.page.locator("p.file-upload a").first.get_attribute("href")
         assert href, "the change page shows no file"
         return urljoin(self.base_url, href)
+
+    # The film upload widget (movies/static/movies/film_upload.js)
+
+    @property
+    def widget(self) -> Locator:
+        return self.page.locator(".film-upload")
+
+    @property
+    def upload_status(self) -> Locator:
+        return self.page.locator(".film-upload-status")
+
+    def start_film(self, title: str, file: Path) -> None:
+        """Opens the add form, names the film and chooses its file: the widget starts uploading it."""
+        self.page.goto(f"{self.base_url}/admin/movies/filmwork/add/")
+        self.page.fill("#id_title", title)
+        self.page.set_input_files("#id_file", file)
+        expect(self.widget).to_have_attribute("data-upload-id", re.compile(".+"))
+
+    def current_upload_id(self) -> str:
+        upload_id = self.widget.get_attribute("data-upload-id")
+        assert upload_id, "the widget started no upload"
+        return upload_id
+
+    def watch_upload(self, timeout_seconds: float = 300) -> list[int]:
+        """The progress bar's values, sampled until the widget says stored; fails if it says failed."""
+        seen: list[int] = []
+        deadline = time.monotonic() + timeout_seconds
+        while time.monotonic() < deadline:
+            value, state = self.page.evaluate(
+                "() => [document.querySelector('.film-upload-progress').value,"
+                " document.querySelector('.film-upload').dataset.state]"
+            )
+            if not seen or seen[-1] != int(value):
+                seen.append(int(value))
+            if state == "stored":
+                return seen
+            assert state != "failed", self.upload_status.text_content()
+            self.page.wait_for_timeout(20)
+        raise AssertionError(f"the upload did not finish in {timeout_seconds} s: {seen}")
+
+    def save_film(self, title: str) -> str:
+        self._save()
+        return self.change_url(title)
+
+    def upload_status_code(self, upload_id: str) -> int:
+        return self.page.request.get(f"{self.base_url}/admin/film-uploads/{upload_id}/").status
+
+    def wait_for_stored_parts(
+        self, upload_id: str, count: int, timeout_seconds: float = 60, count_only: bool = False
+    ) -> int:
+        """Waits until the storage holds `count` parts of the upload; returns how many parts the file has
+        (with `count_only`: how many the storage holds)."""
+        deadline = time.monotonic() + timeout_seconds
+        while time.monotonic() < deadline:
+            parts = self.page.request.get(f"{self.base_url}/admin/film-uploads/{upload_id}/parts/").json()
+            if len(parts) >= count and count_only:
+                return len(parts)
+            if len(parts) >= count:
+                upload = self.page.request.get(f"{self.base_url}/admin/film-uploads/{upload_id}/").json()
+                return int(upload["partCount"])
+            self.page.wait_for_timeout(100)
+        raise AssertionError(f"the storage did not get {count} parts in {timeout_seconds} s")
 
     def replace_file(self, change_url: str, file: Path) -> None:
         self.page.goto(change_url)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from config.app_env import PRODUCTION, refuse_public_secrets
 from file_storage.config import FILM_STORAGE_ALIAS, film_storages, selected_film_storage
@@ -158,6 +159,18 @@ FILM_ALLOWED_CONTENT_TYPES = env.list(
         "application/octet-stream",
     ],
 )
+
+# Direct uploads of films from the browser to the storage (file_storage/direct_uploads.py).
+# Part size: S3 takes at least 5 MiB; nginx takes at most 64 MiB on the part routes (its template).
+DIRECT_UPLOAD_PART_SIZE = env.int("DIRECT_UPLOAD_PART_SIZE", default=16 * 1024**2)
+if not 5 * 1024**2 <= DIRECT_UPLOAD_PART_SIZE <= 64 * 1024**2:
+    raise ImproperlyConfigured("DIRECT_UPLOAD_PART_SIZE must be between 5 MiB and 64 MiB (in bytes)")
+# The `local` backend's parts wait here: inside the media root, so completing is a rename, not a copy.
+DIRECT_UPLOAD_LOCAL_DIR = env.path("DIRECT_UPLOAD_LOCAL_DIR", default=os.path.join(MEDIA_ROOT, ".uploads"))
+# `manage.py reconcile_uploads` aborts uploads started, and removes stored films no form saved, this long ago.
+DIRECT_UPLOAD_MAX_AGE_SECONDS = env.int("DIRECT_UPLOAD_MAX_AGE_SECONDS", default=24 * 3600)
+# The largest film the admin takes (20 GiB, as nginx and FileAPI).
+FILM_MAX_FILE_BYTES = env.int("FILM_MAX_FILE_BYTES", default=20 * 1024**3)
 
 LOGGING = {
     "version": 1,

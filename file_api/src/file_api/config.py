@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # A player keeps requesting ranges of the same link for the whole film: 12 hours cover the longest film
     # with long pauses, and a leaked link still dies the same day.
     file_api_signed_url_lifetime: PositiveInt = 12 * HOUR
+    # How long an upload grant lets a browser send parts (signed with FILE_API_URL_SIGNING_KEY). An hour
+    # covers a few GiB on a slow line; the admin renews the grant for longer or resumed uploads.
+    file_api_upload_grant_lifetime: PositiveInt = HOUR
 
     postgres_host: str = "127.0.0.1"
     postgres_port: int = 5432

@@ -87,8 +87,9 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
 
 
 def etag(file: StoredFile) -> str:
-    # The content's own hash: strong, and the same for every FileAPI instance.
-    return f'"{file.sha256}"'
+    # The content's own hash: strong, and the same for every FileAPI instance. A resumable upload has no
+    # whole-file hash: its short_name serves, as strong, since the content under a short_name never changes.
+    return f'"{file.sha256 or file.short_name}"'
 
 
 def last_modified(file: StoredFile) -> str:

@@ -5,6 +5,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 import anyio.to_thread
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -15,10 +16,11 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import sessionmaker
 from starlette.requests import ClientDisconnect
 
-from file_api.api.routes import files, health
+from file_api.api.routes import files, health, uploads
 from file_api.app_env import DEVELOPMENT_BANNER
 from file_api.config import Settings
 from file_api.downloads import MalformedRange, RangeNotSatisfiable
+from file_api.resumable import PARTS_IN_FLIGHT
 from file_api.schemas import InvalidInput, ValidationErrorOut
 from file_api.storage import ObjectNotFound, ObjectStore, StorageUnavailable
 from file_api.uploads import FILE_FIELD, MissingFileField, UploadRejected
@@ -41,6 +43,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await ensure_bucket_once_s3_answers(store, settings.file_api_startup_wait_seconds)
     app.state.sessions = sessionmaker(engine, expire_on_commit=False)
     app.state.store = store
+    # Per instance: bounds the part buffers of resumable uploads held at once (resumable.PARTS_IN_FLIGHT).
+    app.state.part_slots = anyio.Semaphore(PARTS_IN_FLIGHT)
     yield
     engine.dispose()
 
@@ -74,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.app_env == "development":
         logger.warning("%s", DEVELOPMENT_BANNER)
     app.include_router(files.router)
+    app.include_router(uploads.router)
     app.include_router(health.router)
     _add_error_handlers(app)
     return app

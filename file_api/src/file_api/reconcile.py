@@ -9,13 +9,17 @@ reconcile` on the `make dev` stack, `docker compose exec file_api python -m file
   --fix removes them.
 - Incomplete multipart uploads: left when FileAPI dies in the middle of an upload, or S3 refused to
   abort one. Their parts take space and appear in no listing of objects. --fix aborts them.
+- Abandoned upload sessions: resumable uploads opened and neither completed nor aborted (the editor
+  closed the page for good). --fix aborts their S3 upload and deletes their row. The S3 upload of a
+  session is never counted as an incomplete multipart upload too: a younger session may still receive
+  parts, an older one is handled once, as a session.
 - Rows without an object: files whose content is lost (FileAPI answers 404 for them). Only reported:
   deleting the row would hide the loss. Restore the object from a backup, or delete the file through
   `DELETE /api/v1/files/{short_name}`.
 
 Only what is older than --older-than counts: a younger object without a row may be an upload about to
-write its row, a younger multipart upload may still be receiving parts. It is therefore safe to run while
-FileAPI serves, as long as no upload takes longer than that.
+write its row, a younger multipart upload or upload session may still be receiving parts. It is therefore
+safe to run while FileAPI serves, as long as no upload takes longer than that.
 
 Exit status: 0 nothing needs attention (any more); 1 something was found and left as it is (no --fix, or
 rows without objects); 2 wrong arguments; 3 Postgres or S3 did not answer.
@@ -28,12 +32,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, create_engine, select
+from sqlalchemy import Engine, create_engine, delete, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from file_api.config import Settings
-from file_api.models import StoredFile
+from file_api.models import StoredFile, UploadSession
 from file_api.storage import IncompleteUpload, ObjectStore, StorageUnavailable, StoredObject
 
 OK, FOUND, UNAVAILABLE = 0, 1, 3
@@ -46,23 +50,31 @@ class Findings:
     objects_without_rows: list[StoredObject]
     stale_uploads: list[IncompleteUpload]
     rows_without_objects: list[StoredFile]
+    abandoned_sessions: list[UploadSession]
 
 
 def find(store: ObjectStore, engine: Engine, cutoff: datetime) -> Findings:
-    """What is older than `cutoff` and does not match. The objects are listed before the rows are read:
-    an upload that writes its row in between is then seen with both."""
+    """What is older than `cutoff` and does not match. The objects and uploads are listed before the rows
+    are read: an upload that writes its row (or opens its session) in between is then seen with both."""
     objects = {stored.key: stored for stored in store.list_objects()}
-    stale_uploads = [upload for upload in store.list_incomplete_uploads() if upload.initiated < cutoff]
-    with Session(engine) as session:
+    incomplete = list(store.list_incomplete_uploads())
+    with Session(engine, expire_on_commit=False) as session:
         rows = {row.short_name: row for row in session.scalars(select(StoredFile))}
+        upload_sessions = list(session.scalars(select(UploadSession).order_by(UploadSession.created_at)))
+    of_sessions = {upload.s3_upload_id for upload in upload_sessions}
     return Findings(
         objects_without_rows=[
             stored for key, stored in objects.items() if key not in rows and stored.last_modified < cutoff
         ],
-        stale_uploads=stale_uploads,
+        stale_uploads=[
+            upload
+            for upload in incomplete
+            if upload.initiated < cutoff and upload.upload_id not in of_sessions
+        ],
         rows_without_objects=[
             row for name, row in rows.items() if name not in objects and row.created_at < cutoff
         ],
+        abandoned_sessions=[upload for upload in upload_sessions if upload.created_at < cutoff],
     )
 
 
@@ -79,6 +91,14 @@ def fix(store: ObjectStore, engine: Engine, findings: Findings) -> None:
     for upload in findings.stale_uploads:
         store.abort_upload(upload.key, upload.upload_id)
         print(f"  aborted  {upload.key}  upload {upload.upload_id}, started {_when(upload.initiated)}")
+    for abandoned in findings.abandoned_sessions:
+        # S3 first: if it does not answer, the row stays and the next run tries again.
+        store.abort_upload(abandoned.short_name, abandoned.s3_upload_id)
+        with Session(engine) as session, session.begin():
+            session.execute(delete(UploadSession).where(UploadSession.id == abandoned.id))
+        print(
+            f"  aborted  session {abandoned.id}  {abandoned.filename!r}, opened {_when(abandoned.created_at)}"
+        )
 
 
 def report(findings: Findings) -> None:
@@ -91,13 +111,19 @@ def report(findings: Findings) -> None:
     print(f"rows without an object: {len(findings.rows_without_objects)}")
     for row in findings.rows_without_objects:
         print(f"  {row.short_name}  {row.filename!r}, {row.size} bytes, uploaded {_when(row.created_at)}")
+    print(f"abandoned upload sessions: {len(findings.abandoned_sessions)}")
+    for abandoned in findings.abandoned_sessions:
+        print(
+            f"  session {abandoned.id}  {abandoned.filename!r}, {abandoned.size} bytes, "
+            f"upload {abandoned.s3_upload_id}, opened {_when(abandoned.created_at)}"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m file_api.reconcile",
         description="Compare FileAPI's rows with its bucket; with --fix, remove orphaned objects and "
-        "abort stale multipart uploads.",
+        "abort stale multipart uploads and abandoned upload sessions.",
         epilog="Exit status: 0 nothing needs attention, 1 something found and left as it is, "
         "2 wrong arguments, 3 Postgres or S3 did not answer.",
     )
@@ -110,7 +136,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "(default 24h; keep it longer than the longest upload)",
     )
     parser.add_argument(
-        "--fix", action="store_true", help="remove the objects without rows, abort the uploads"
+        "--fix",
+        action="store_true",
+        help="remove the objects without rows, abort the uploads and the abandoned upload sessions",
     )
     args = parser.parse_args(argv)
 
@@ -125,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         findings = find(store, engine, cutoff)
         report(findings)
-        if args.fix and (findings.objects_without_rows or findings.stale_uploads):
+        if args.fix and _fixable(findings):
             print("fixing:")
             fix(store, engine, findings)
     except (StorageUnavailable, OperationalError) as exc:
@@ -134,12 +162,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         engine.dispose()
 
-    fixable = findings.objects_without_rows or findings.stale_uploads
+    fixable = _fixable(findings)
     if fixable and not args.fix:
         print("run again with --fix to remove the objects without rows and abort the uploads")
     if findings.rows_without_objects:
         print("rows without an object are left as they are: restore their objects, or DELETE those files")
     return FOUND if (fixable and not args.fix) or findings.rows_without_objects else OK
+
+
+def _fixable(findings: Findings) -> bool:
+    return bool(findings.objects_without_rows or findings.stale_uploads or findings.abandoned_sessions)
 
 
 def _duration(text: str) -> timedelta:

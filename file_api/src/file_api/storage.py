@@ -10,7 +10,7 @@ FileAPI runs its multipart uploads itself instead of handing the stream to an SD
 """
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,6 +36,15 @@ PARALLEL_PARTS = 4
 # work; their extra connections are opened and closed instead of reused.
 UPLOADS_AT_ONCE = 8
 _NOT_FOUND = {"NoSuchKey", "NotFound", "404"}
+# What S3 servers answer when a part's bytes do not match the checksum sent with them.
+_CHECKSUM_MISMATCH = {
+    "BadDigest",
+    "InvalidDigest",
+    "XAmzContentChecksumMismatch",
+    "XAmzContentSHA256Mismatch",
+}
+# What CompleteMultipartUpload answers for a list of parts that does not match the parts it holds.
+_PARTS_REFUSED = {"InvalidPart", "InvalidPartOrder", "EntityTooSmall"}
 
 
 class Readable(Protocol):
@@ -67,12 +76,41 @@ class IncompleteUpload:
     initiated: datetime
 
 
+@dataclass(frozen=True)
+class ListedPart:
+    """A part of a multipart upload, as ListParts describes it (`etag` quoted, as S3 sends it)."""
+
+    number: int
+    etag: str
+    size: int
+    checksum_sha256: str | None  # base64; only from servers whose ListParts returns it (AWS, MinIO)
+
+
+@dataclass(frozen=True)
+class CompletedPart:
+    number: int
+    etag: str
+    checksum_sha256: str
+
+
 class StorageUnavailable(Exception):
     """The S3 server did not answer or refused the request."""
 
 
 class ObjectNotFound(Exception):
     """The bucket has no object under that key."""
+
+
+class UploadNotFound(Exception):
+    """S3 has no multipart upload of that id (any more): it was completed or aborted."""
+
+
+class ChecksumMismatch(Exception):
+    """S3 refused a part: its bytes do not match the checksum sent with them."""
+
+
+class PartsRefused(Exception):
+    """S3 refused to complete a multipart upload with the parts it was given."""
 
 
 class ObjectStore:
@@ -199,6 +237,60 @@ class ObjectStore:
                 if _error_code(exc) != "NoSuchUpload":
                     raise
 
+    # A resumable upload's steps, one request each (resumable.py decides when).
+
+    def start_upload(self, key: str, content_type: str) -> str:
+        """Creates a multipart upload whose every part carries its SHA-256, which S3 verifies; returns
+        its id."""
+        with _translate_upload_errors(key):
+            upload_id: str = self.client.create_multipart_upload(
+                Bucket=self.bucket, Key=key, ContentType=content_type, ChecksumAlgorithm="SHA256"
+            )["UploadId"]
+            return upload_id
+
+    def upload_part(
+        self, key: str, upload_id: str, number: int, data: bytearray, checksum_sha256: str
+    ) -> str:
+        """Sends one part with its SHA-256 (base64); returns its ETag, quoted as S3 answers it."""
+        with _translate_upload_errors(key):
+            etag: str = self.client.upload_part(
+                Bucket=self.bucket,
+                Key=key,
+                UploadId=upload_id,
+                PartNumber=number,
+                Body=data,
+                ChecksumSHA256=checksum_sha256,
+            )["ETag"]
+            return etag
+
+    def list_parts(self, key: str, upload_id: str) -> list[ListedPart]:
+        """The parts S3 holds of the upload, in order (every page: up to 10,000 parts)."""
+        with _translate_upload_errors(key):
+            pages = self.client.get_paginator("list_parts").paginate(
+                Bucket=self.bucket, Key=key, UploadId=upload_id
+            )
+            parts = [
+                ListedPart(item["PartNumber"], item["ETag"], item["Size"], item.get("ChecksumSHA256"))
+                for page in pages
+                for item in page.get("Parts", [])
+            ]
+        return sorted(parts, key=lambda part: part.number)
+
+    def complete_upload(self, key: str, upload_id: str, parts: Sequence[CompletedPart]) -> None:
+        request = [
+            {"PartNumber": part.number, "ETag": part.etag, "ChecksumSHA256": part.checksum_sha256}
+            for part in parts
+        ]
+        with _translate_upload_errors(key):
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": request}
+            )
+
+    def size_of(self, key: str) -> int:
+        with _translate_errors(key):
+            size: int = self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"]
+            return size
+
     def _bucket_exists(self) -> bool:
         try:
             self.client.head_bucket(Bucket=self.bucket)
@@ -288,6 +380,23 @@ class _PartBuffers:
 
 def _error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+@contextmanager
+def _translate_upload_errors(key: str) -> Iterator[None]:
+    """Like _translate_errors, and tells the refusals a resumable upload's client can act on apart."""
+    with _translate_errors(key):
+        try:
+            yield
+        except ClientError as exc:
+            code = _error_code(exc)
+            if code == "NoSuchUpload":
+                raise UploadNotFound(key) from exc
+            if code in _CHECKSUM_MISMATCH:
+                raise ChecksumMismatch(key) from exc
+            if code in _PARTS_REFUSED:
+                raise PartsRefused(code) from exc
+            raise
 
 
 @contextmanager

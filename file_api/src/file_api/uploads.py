@@ -185,7 +185,7 @@ class MultipartFileStream:
         if self._part_is_file:
             self._position = _Position.IN_FILE
             self.filename = clean_filename(options.get(b"filename", b"").decode("utf-8", "replace"))
-            self.content_type = _content_type(self._part_headers.get(b"content-type", b""), self.filename)
+            self.content_type = content_type_of(self._part_headers.get(b"content-type", b""), self.filename)
 
     def _on_part_data(self, data: bytes, start: int, end: int) -> None:
         if not self._part_is_file:
@@ -253,8 +253,8 @@ def clean_filename(raw: str) -> str:
     return stem[: MAX_FILENAME_LENGTH - len(extension) - 1] + dot + extension
 
 
-def _content_type(declared: bytes, filename: str) -> str:
-    """The part's own type; the filename's when it says nothing better (curl sends octet-stream for .mp4)."""
+def content_type_of(declared: bytes, filename: str) -> str:
+    """The declared type; the filename's when it says nothing better (curl sends octet-stream for .mp4)."""
     content_type = declared.decode("latin-1").split(";")[0].strip().lower()
     if _MIME_TYPE.match(content_type) and content_type != DEFAULT_CONTENT_TYPE and len(content_type) <= 255:
         return content_type

@@ -1,18 +1,22 @@
 """Typed dependencies of the routes: settings, a database session, the object store, who may call."""
 
 import secrets
+import uuid
 from collections.abc import Iterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from file_api.config import Settings
-from file_api.models import SHORT_NAME_PATTERN, StoredFile
-from file_api.signing import LinkRefused, check_link
+from file_api.models import SHORT_NAME_PATTERN, StoredFile, UploadSession
+from file_api.resumable import find_session
+from file_api.signing import MIN_KEY_LENGTH, LinkRefused, check_link
 from file_api.storage import ObjectStore
+from file_api.upload_grants import GrantRefused, check_grant
 
 
 def get_settings(request: Request) -> Settings:
@@ -37,12 +41,19 @@ def get_store(request: Request) -> ObjectStore:
     return store
 
 
+def get_part_slots(request: Request) -> anyio.Semaphore:
+    slots: anyio.Semaphore = request.app.state.part_slots
+    return slots
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]
 SessionDep = Annotated[Session, Depends(get_session)]
 StoreDep = Annotated[ObjectStore, Depends(get_store)]
+PartSlotsDep = Annotated[anyio.Semaphore, Depends(get_part_slots)]
 
 ShortName = Annotated[str, Path(pattern=SHORT_NAME_PATTERN, description="the name the upload answered with")]
+UploadId = Annotated[uuid.UUID, Path(description="the upload_id that opening the upload answered with")]
 
 _bearer = HTTPBearer(auto_error=False, description="FILE_API_TOKEN")
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
@@ -97,3 +108,47 @@ def get_stored_file(short_name: ShortName, sessions: SessionFactoryDep) -> Store
 
 
 StoredFileDep = Annotated[StoredFile, Depends(get_stored_file)]
+
+
+def get_grant_key(settings: SettingsDep) -> str:
+    """The key upload grants are signed with; without one (signing off and no key) there are none."""
+    key = settings.file_api_url_signing_key.get_secret_value()
+    if len(key) < MIN_KEY_LENGTH:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail=f"resumable uploads need FILE_API_URL_SIGNING_KEY (at least {MIN_KEY_LENGTH} characters) "
+            "to sign their upload grants",
+        )
+    return key
+
+
+GrantKeyDep = Annotated[str, Depends(get_grant_key)]
+
+
+def get_upload_session(upload_id: UploadId, sessions: SessionFactoryDep) -> UploadSession:
+    """The open upload session (404 "no such upload" once completed or aborted)."""
+    return find_session(sessions, upload_id)
+
+
+UploadSessionDep = Annotated[UploadSession, Depends(get_upload_session)]
+
+
+def get_granted_upload(
+    upload_id: UploadId, settings: SettingsDep, credentials: BearerDep, sessions: SessionFactoryDep
+) -> UploadSession:
+    """The upload session whose parts the caller may send or list: with a grant of this one session
+    (the editor's browser), or the token. A grant opens nothing else: every other route wants the token."""
+    if not _has_valid_token(settings, credentials):
+        key = settings.file_api_url_signing_key.get_secret_value()
+        try:
+            if credentials is None or len(key) < MIN_KEY_LENGTH:
+                raise GrantRefused("a valid upload grant is required (Authorization: Bearer <grant>)")
+            check_grant(credentials.credentials, upload_id, key)
+        except GrantRefused as exc:
+            unauthenticated = exc.status_code == status.HTTP_401_UNAUTHORIZED
+            headers = {"WWW-Authenticate": "Bearer"} if unauthenticated else None
+            raise HTTPException(exc.status_code, detail=str(exc), headers=headers) from exc
+    return find_session(sessions, upload_id)
+
+
+GrantedUploadDep = Annotated[UploadSession, Depends(get_granted_upload)]

@@ -56,7 +56,7 @@ _MULTIPART_FILE_BODY: dict[str, Any] = {
 MAX_LIST_OFFSET = 2**31 - 1
 
 
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """A route's error answers, for the OpenAPI document: schemas.ErrorOut, a 422 ValidationErrorOut."""
     return {code: {"model": ValidationErrorOut if code == 422 else ErrorOut} for code in codes}
 
@@ -67,7 +67,7 @@ _DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The whole file", "content": _FILE_BODY},
     206: {"description": "The part the Range header asked for", "content": _FILE_BODY},
     304: {"description": "Not modified: the client's copy is current"},
-    **_errors(400, 403, 404, 416, 422, 503),
+    **error_responses(400, 403, 404, 416, 422, 503),
 }
 _DOWNLOAD_OPENAPI: dict[str, Any] = {
     # FastAPI lists the bearer token; a signed link (`expires`, `signature`) is the other way in.
@@ -91,7 +91,7 @@ _DOWNLOAD_OPENAPI: dict[str, Any] = {
     status_code=status.HTTP_201_CREATED,
     dependencies=[Depends(require_token)],
     openapi_extra=_MULTIPART_FILE_BODY,
-    responses=_errors(400, 401, 413, 422, 503),
+    responses=error_responses(400, 401, 413, 422, 503),
 )
 async def upload_file(
     request: Request, settings: SettingsDep, store: StoreDep, sessions: SessionFactoryDep
@@ -99,7 +99,7 @@ async def upload_file(
     """Store the multipart field `file`; the answer's `short_name` names it from now on."""
     upload = MultipartFileStream.from_request(request, settings.file_api_max_upload_bytes)
     stored = await anyio.to_thread.run_sync(store_upload, upload, store, sessions)
-    return _describe(stored, request, settings)
+    return describe_file(stored, request, settings)
 
 
 @router.get(
@@ -158,13 +158,15 @@ def download_stream(stored: StoredFileDep, request: Request, store: StoreDep) ->
 
 # Reads need the token too: a short_name is unguessable, and these answers hand short_names (and links) out.
 @router.get(
-    "/files/{short_name}", dependencies=[Depends(require_token)], responses=_errors(401, 404, 422, 503)
+    "/files/{short_name}",
+    dependencies=[Depends(require_token)],
+    responses=error_responses(401, 404, 422, 503),
 )
 def get_file(stored: StoredFileDep, request: Request, settings: SettingsDep) -> FileOut:
-    return _describe(stored, request, settings)
+    return describe_file(stored, request, settings)
 
 
-@router.get("/files", dependencies=[Depends(require_token)], responses=_errors(401, 422, 503))
+@router.get("/files", dependencies=[Depends(require_token)], responses=error_responses(401, 422, 503))
 def list_files(
     session: SessionDep,
     request: Request,
@@ -177,7 +179,7 @@ def list_files(
     page = session.scalars(
         select(StoredFile).order_by(StoredFile.created_at.desc(), StoredFile.id).limit(limit).offset(offset)
     )
-    items = [_describe(f, request, settings) for f in page]
+    items = [describe_file(f, request, settings) for f in page]
     return FileList(items=items, total=total, limit=limit, offset=offset)
 
 
@@ -185,7 +187,7 @@ def list_files(
     "/files/{short_name}",
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[Depends(require_token)],
-    responses=_errors(401, 404, 422, 503),
+    responses=error_responses(401, 404, 422, 503),
 )
 def delete_file(stored: StoredFileDep, session: SessionDep, store: StoreDep) -> None:
     """Delete the object and its row; if S3 refuses, the row stays and the answer is 503."""
@@ -195,7 +197,7 @@ def delete_file(stored: StoredFileDep, session: SessionDep, store: StoreDep) -> 
     session.commit()
 
 
-def _describe(stored: StoredFile, request: Request, settings: Settings) -> FileOut:
+def describe_file(stored: StoredFile, request: Request, settings: Settings) -> FileOut:
     url = request.url_for("download_stream", short_name=stored.short_name)
     if settings.file_api_signed_urls:
         key = settings.file_api_url_signing_key.get_secret_value()
