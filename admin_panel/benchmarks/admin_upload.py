@@ -19,10 +19,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import boto3
 import httpx
 from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
 from playwright.sync_api import sync_playwright
 
 from devstack.measure import peak_rss
@@ -50,14 +48,7 @@ def make_film(path: Path, size: int) -> str:
 
 def boto3_upload_seconds(s3: SeaweedFS, bucket: str, film: Path) -> float:
     """The ceiling: boto3's TransferManager (10 threads of 8 MiB) uploading the same file to the same S3."""
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3.endpoint_url,
-        aws_access_key_id=s3.access_key,
-        aws_secret_access_key=s3.secret_key,
-        region_name=s3.region,
-        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
-    )
+    client = s3.boto3_client()
     started = time.perf_counter()
     client.upload_file(str(film), bucket, "benchmark/boto3-ceiling", Config=TransferConfig())
     seconds = time.perf_counter() - started

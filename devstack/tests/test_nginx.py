@@ -17,10 +17,8 @@ from dataclasses import replace
 from io import BytesIO
 from pathlib import Path
 
-import boto3
 import httpx
 import pytest
-from botocore.config import Config
 
 from devstack.services import AdminPanel, FileAPI, Nginx, SeaweedFS
 from devstack.settings import StackConfig, free_ports
@@ -95,14 +93,7 @@ def test_presigned_s3_links_work_through_nginx_and_nothing_else(
     s3_server.client.put_object(
         bucket_name=bucket, object_name="films/probe.txt", data=BytesIO(b"probe"), length=5
     )
-    public = boto3.client(
-        "s3",
-        endpoint_url=str(site.base_url).rstrip("/"),
-        aws_access_key_id=s3_server.access_key,
-        aws_secret_access_key=s3_server.secret_key,
-        region_name=s3_server.region,
-        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
-    )
+    public = s3_server.boto3_client(str(site.base_url).rstrip("/"))
     url = public.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "films/probe.txt"})
 
     assert httpx.get(url).content == b"probe"
@@ -120,23 +111,9 @@ def test_a_presigned_upload_part_passes_nginx_with_its_checksum_checked(
     site: httpx.Client, s3_server: SeaweedFS, stack_config: StackConfig
 ) -> None:
     bucket = stack_config.get("ADMIN_S3_BUCKET")
-    public = boto3.client(
-        "s3",
-        endpoint_url=str(site.base_url).rstrip("/"),
-        aws_access_key_id=s3_server.access_key,
-        aws_secret_access_key=s3_server.secret_key,
-        region_name=s3_server.region,
-        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
-    )
+    public = s3_server.boto3_client(str(site.base_url).rstrip("/"))
     # The admin opens, lists and aborts the upload at S3 itself; the browser only PUTs through nginx.
-    direct = boto3.client(
-        "s3",
-        endpoint_url=s3_server.endpoint_url,
-        aws_access_key_id=s3_server.access_key,
-        aws_secret_access_key=s3_server.secret_key,
-        region_name=s3_server.region,
-        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
-    )
+    direct = s3_server.boto3_client()
     upload = direct.create_multipart_upload(Bucket=bucket, Key="films/part-probe.mp4")["UploadId"]
     part = os.urandom(5 * MiB)
     checksum = base64.b64encode(hashlib.sha256(part).digest()).decode()

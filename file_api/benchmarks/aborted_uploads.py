@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
-import boto3
 import httpx
 import psutil
 from sqlalchemy import create_engine, text
@@ -164,13 +163,7 @@ def _aborted_upload(kind: str, file_api: FileAPI, limit: int, rng: random.Random
 
 
 def _leftovers(s3: SeaweedFS, postgres: Postgres, bucket: str, database: str) -> dict[str, int]:
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3.endpoint_url,
-        aws_access_key_id=s3.access_key,
-        aws_secret_access_key=s3.secret_key,
-        region_name=s3.region,
-    )
+    client = s3.boto3_client()
     objects = client.list_objects_v2(Bucket=bucket).get("KeyCount", 0)
     uploads = len(client.list_multipart_uploads(Bucket=bucket).get("Uploads", []))
     engine = create_engine(postgres.url(database))

@@ -17,7 +17,6 @@ import statistics
 import time
 from collections.abc import Callable
 
-import boto3
 import httpx
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
@@ -55,12 +54,7 @@ def main() -> None:
             files={"file": ("film.mkv", GeneratedFilm(size), "video/x-matroska")},  # type: ignore[dict-item]
         ).json()
         link = str(httpx.URL(stored["url"]).copy_with(scheme=None, host=None, port=None))
-        s3_client = boto3.client(
-            "s3",
-            endpoint_url=s3.endpoint_url,
-            aws_access_key_id=s3.access_key,
-            aws_secret_access_key=s3.secret_key,
-            region_name=s3.region,
+        s3_client = s3.boto3_client(
             # As FileAPI's client: no CRC computed over what arrives, which would only slow boto3 down.
             config=Config(s3={"addressing_style": "path"}, response_checksum_validation="when_required"),
         )

@@ -14,7 +14,6 @@ import argparse
 import statistics
 import time
 
-import boto3
 import httpx
 from boto3.s3.transfer import TransferConfig
 from transfer import GeneratedFilm
@@ -59,13 +58,7 @@ def main() -> None:
         if pid is None:
             raise SystemExit("FileAPI is not running")
         bucket = config.get("FILE_API_BUCKET")
-        s3_client = boto3.client(
-            "s3",
-            endpoint_url=s3.endpoint_url,
-            aws_access_key_id=s3.access_key,
-            aws_secret_access_key=s3.secret_key,
-            region_name=s3.region,
-        )
+        s3_client = s3.boto3_client()
         through_file_api: list[float] = []
         with_boto3: list[float] = []
         peak_memory = 0

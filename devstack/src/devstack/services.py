@@ -28,8 +28,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote
 
+import boto3
 import minio
 import psycopg
+from botocore.config import Config
 from psycopg import sql
 
 from devstack.settings import (
@@ -391,6 +393,17 @@ class SeaweedFS(ProcessService):
     @functools.cached_property
     def client(self) -> minio.Minio:
         return self.make_client(self.secret_key)
+
+    def boto3_client(self, endpoint_url: str | None = None, config: Config | None = None) -> Any:
+        """A boto3 client with the root key: at the server itself, or at `endpoint_url` (nginx in front)."""
+        return boto3.client(
+            "s3",
+            endpoint_url=endpoint_url or self.endpoint_url,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            region_name=self.region,
+            config=config or Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+        )
 
     def make_client(self, secret_key: str) -> minio.Minio:
         return minio.Minio(
