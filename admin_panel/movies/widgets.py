@@ -32,7 +32,6 @@ class FilmUploadWidget(AdminFileWidget):
             "allowedExtensions": [ext.lower().lstrip(".") for ext in settings.FILM_ALLOWED_EXTENSIONS],
             "text": {
                 "uploading": _("Uploading %(percent)s %% · %(speed)s/s · %(left)s left"),
-                "resuming": _("Resuming: %(parts)s parts already stored"),
                 "checking": _("Checking the stored film…"),
                 "stored": _("Stored: %(name)s (%(size)s). Save the film to keep it."),
                 "cancelled": _("Upload cancelled: nothing was stored."),
