@@ -1,7 +1,7 @@
 """Direct uploads: a film goes from the editor's browser straight to its storage, in parallel parts that
 are retried and resumed one by one, and the admin carries none of its bytes.
 
-The admin only coordinates (file_storage/upload_views.py): it opens the upload, signs each part for the
+The admin only coordinates (movies/film_uploads.py): it opens the upload, signs each part for the
 browser, lists the parts stored (resume), checks them and completes. One part protocol, S3's multipart
 upload, for every backend, so one browser client (Uppy's AwsS3 plugin) serves them all:
 
@@ -19,6 +19,7 @@ not be a page or an image (movies/forms.py): otherwise the editor sees why, and 
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import mimetypes
@@ -45,9 +46,8 @@ from file_storage.config import storage_alias
 from file_storage.models import DirectUpload
 
 MiB = 1024**2
-# S3's limits: at most 10,000 parts, each at least 5 MiB but the last.
+# S3's limit (each part but the last also needs 5 MiB: settings check DIRECT_UPLOAD_PART_SIZE).
 MAX_PARTS = 10_000
-MIN_PART_SIZE = 5 * MiB
 # How long a signed part link works: long enough for one part on a slow line, short if it leaks.
 PART_LINK_SECONDS = 3600
 # A FileAPI grant with less than this left is renewed before it is handed to the browser.
@@ -65,7 +65,6 @@ class Part:
     number: int
     etag: str
     size: int = 0
-    checksum: str = ""  # base64 SHA-256, where the storage keeps one
 
     def as_json(self) -> dict[str, Any]:
         # The names Uppy's AwsS3 plugin reads.
@@ -163,7 +162,7 @@ class S3DirectUploads:
     """S3's own multipart upload (the `s3` and `minio` backends), through boto3's public API.
 
     S3 refuses a part whose bytes do not match the `x-amz-checksum-sha256` it is sent with (BadDigest).
-    The upload is created without a checksum algorithm: SeaweedFS then insists on each part's checksum at
+    The upload is created without a checksum algorithm: with one, SeaweedFS insists on each part's checksum at
     completion but lists none, and the part checks happen at UploadPart either way."""
 
     def __init__(self, storage: Storage, client: Any, public_client: Any, bucket: str) -> None:
@@ -211,10 +210,7 @@ class S3DirectUploads:
                 if _error_code(exc) == "NoSuchUpload":
                     raise UploadRefused(_("The storage no longer has this upload.")) from exc
                 raise
-            parts += [
-                Part(item["PartNumber"], item["ETag"], item["Size"], item.get("ChecksumSHA256", ""))
-                for item in page.get("Parts", [])
-            ]
+            parts += [Part(item["PartNumber"], item["ETag"], item["Size"]) for item in page.get("Parts", [])]
             if not page.get("IsTruncated"):
                 return parts
             marker = int(page["NextPartNumberMarker"])
@@ -339,12 +335,11 @@ class LocalDirectUploads:
         (folder / "parts").mkdir(parents=True)
         with (folder / "data").open("wb") as data:
             data.truncate(upload.size)  # sparse: parts land at their offsets in any order
-        upload.storage_upload_id = ""
 
     def sign_part(self, upload: DirectUpload, number: int, checksum: str) -> SignedPart:
         url = reverse("direct-upload-part", kwargs={"upload_id": upload.id, "number": number})
         headers = {"x-amz-checksum-sha256": checksum} if checksum else {}
-        return SignedPart(url, headers)  # the browser adds its CSRF token
+        return SignedPart(url, headers)  # the view adds the CSRF token: the part is a PUT to the admin
 
     def receive_part(
         self, upload: DirectUpload, number: int, body: Readable, length: int, checksum: str
@@ -367,10 +362,9 @@ class LocalDirectUploads:
                 position += os.pwrite(fd, chunk, position)
         finally:
             os.close(fd)
-        computed = base64.b64encode(digest.digest()).decode()
-        if checksum and checksum != computed:
+        if checksum and checksum != base64.b64encode(digest.digest()).decode():
             raise UploadRefused(_("The part's bytes do not match its checksum."))
-        part = Part(number, f'"{digest.hexdigest()[:32]}"', size, computed)
+        part = Part(number, f'"{digest.hexdigest()[:32]}"', size)
         record = self._folder(upload) / "parts" / f"{number}.json"
         temporary = record.with_suffix(".tmp")
         temporary.write_text(json.dumps(part.__dict__))
@@ -440,17 +434,23 @@ def uploads_for(backend: str) -> DirectUploads:
 def _minio_uploads(storage: Storage) -> S3DirectUploads:
     # django-minio-backend's SDK has no public multipart API: boto3 with the backend's own settings.
     options = settings.STORAGES[storage_alias("minio")]["OPTIONS"]
-
-    def client(endpoint: str, https: bool) -> Any:
-        return boto3.client(
-            "s3",
-            endpoint_url=f"{'https' if https else 'http'}://{endpoint}",
-            aws_access_key_id=options["MINIO_ACCESS_KEY"],
-            aws_secret_access_key=options["MINIO_SECRET_KEY"],
-            region_name=options["MINIO_REGION"],
-            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
-        )
-
-    internal = client(options["MINIO_ENDPOINT"], options["MINIO_USE_HTTPS"])
-    external = client(options["MINIO_EXTERNAL_ENDPOINT"], options["MINIO_EXTERNAL_ENDPOINT_USE_HTTPS"])
+    keys = (options["MINIO_ACCESS_KEY"], options["MINIO_SECRET_KEY"], options["MINIO_REGION"])
+    internal = _s3_client(options["MINIO_ENDPOINT"], options["MINIO_USE_HTTPS"], *keys)
+    external = _s3_client(
+        options["MINIO_EXTERNAL_ENDPOINT"], options["MINIO_EXTERNAL_ENDPOINT_USE_HTTPS"], *keys
+    )
     return S3DirectUploads(storage, internal, external, options["MINIO_DEFAULT_BUCKET"])
+
+
+@functools.cache
+def _s3_client(endpoint: str, https: bool, access_key: str, secret_key: str, region: str) -> Any:
+    """One boto3 client per endpoint and key for the process: every part's signature asks for one, and
+    making a client costs milliseconds (S3FilmStorage keeps its own the same way)."""
+    return boto3.client(
+        "s3",
+        endpoint_url=f"{'https' if https else 'http'}://{endpoint}",
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        region_name=region,
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
