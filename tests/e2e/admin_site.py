@@ -115,22 +115,22 @@ class AdminSite:
         self._save()
         return self.change_url(title)
 
+    def part_count(self, upload_id: str) -> int:
+        """How many parts the upload's file has, as the admin planned it."""
+        return int(
+            self.page.request.get(f"{self.base_url}/admin/film-uploads/{upload_id}/").json()["partCount"]
+        )
+
     def upload_status_code(self, upload_id: str) -> int:
         return self.page.request.get(f"{self.base_url}/admin/film-uploads/{upload_id}/").status
 
-    def wait_for_stored_parts(
-        self, upload_id: str, count: int, timeout_seconds: float = 60, count_only: bool = False
-    ) -> int:
-        """Waits until the storage holds `count` parts of the upload; returns how many parts the file has
-        (with `count_only`: how many the storage holds)."""
+    def wait_for_stored_parts(self, upload_id: str, count: int, timeout_seconds: float = 60) -> int:
+        """Waits until the storage holds at least `count` parts of the upload; returns how many it holds."""
         deadline = time.monotonic() + timeout_seconds
         while time.monotonic() < deadline:
             parts = self.page.request.get(f"{self.base_url}/admin/film-uploads/{upload_id}/parts/").json()
-            if len(parts) >= count and count_only:
-                return len(parts)
             if len(parts) >= count:
-                upload = self.page.request.get(f"{self.base_url}/admin/film-uploads/{upload_id}/").json()
-                return int(upload["partCount"])
+                return len(parts)
             self.page.wait_for_timeout(100)
         raise AssertionError(f"the storage did not get {count} parts in {timeout_seconds} s")
 

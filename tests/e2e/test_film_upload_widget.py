@@ -3,6 +3,7 @@ storage in parallel parts with a progress bar, survives a failed part, is cancel
 after a reload resumes with only the parts the storage lacks."""
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -20,6 +21,22 @@ PART_URL = re.compile(
 
 def is_part(request: Request) -> bool:
     return request.method == "PUT" and PART_URL.search(request.url) is not None
+
+
+def parts_cut_after(count: int) -> Callable[[Route, Request], None]:
+    """A route handler that lets `count` parts through, then cuts off every other part on the wire."""
+    passed: list[str] = []
+
+    def cut(route: Route, request: Request) -> None:
+        if not is_part(request):
+            route.continue_()
+        elif len(passed) < count:
+            passed.append(request.url)
+            route.continue_()
+        else:
+            route.abort("connectionreset")
+
+    return cut
 
 
 def test_film_goes_to_storage_with_rising_progress_and_downloads_intact(
@@ -67,17 +84,7 @@ def test_a_failed_part_is_sent_again(
 def test_cancel_leaves_no_upload_behind(admin: AdminSite, make_film: Any, unique: str) -> None:
     film = make_film("cancelled.mp4", 60 * MiB)
     # Parts after the first two never arrive, so the upload is still running when Cancel is pressed.
-    passed: list[str] = []
-
-    def hold_back(route: Route, request: Request) -> None:
-        if is_part(request) and len(passed) >= 2:
-            route.abort("connectionreset")
-        else:
-            if is_part(request):
-                passed.append(request.url)
-            route.continue_()
-
-    admin.page.route("**/*", hold_back)
+    admin.page.route("**/*", parts_cut_after(2))
     admin.start_film(f"Cancelled {unique}", film.path)
     upload_id = admin.current_upload_id()
     admin.page.wait_for_function("() => document.querySelector('.film-upload-progress').value > 0")
@@ -94,25 +101,16 @@ def test_reload_then_same_file_sends_only_the_missing_parts(
 ) -> None:
     film = make_film("resumed.mkv", 100 * MiB)
     stored_before_reload = 2
-
-    def cut_after_two_parts(route: Route, request: Request) -> None:
-        if is_part(request) and cut_after_two_parts.passed >= stored_before_reload:  # type: ignore[attr-defined]
-            route.abort("connectionreset")
-            return
-        if is_part(request):
-            cut_after_two_parts.passed += 1  # type: ignore[attr-defined]
-        route.continue_()
-
-    cut_after_two_parts.passed = 0  # type: ignore[attr-defined]
-    admin.page.route("**/*", cut_after_two_parts)
+    admin.page.route("**/*", parts_cut_after(stored_before_reload))
     admin.start_film(f"Resumed {unique}", film.path)
     upload_id = admin.current_upload_id()
-    part_count = admin.wait_for_stored_parts(upload_id, stored_before_reload)
+    admin.wait_for_stored_parts(upload_id, stored_before_reload)
 
     admin.page.reload()  # first: no retry of the old page may go out once the parts may pass again
     admin.page.unroute("**/*")
     # A part cut off on its way may still have arrived whole: count what the storage holds now.
-    stored = admin.wait_for_stored_parts(upload_id, stored_before_reload, count_only=True)
+    stored = admin.wait_for_stored_parts(upload_id, stored_before_reload)
+    part_count = admin.part_count(upload_id)
     sent_after_reload: list[str] = []
     admin.page.on(
         "request", lambda request: sent_after_reload.append(request.url) if is_part(request) else None
