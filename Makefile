@@ -8,7 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 RUN := $(UV) run --frozen
 SIZE ?= 1024
 
-.PHONY: help install test e2e smoke lint format messages up down logs ps superuser manage dev dev-down dev-logs dev-status \
+.PHONY: help install test e2e screenshots smoke lint format messages up down logs ps superuser manage dev dev-down dev-logs dev-status \
 	dev-manage reconcile bench bench-upload bench-download bench-viewers bench-aborts bench-admin compose-up compose-test compose-down compose
 
 help: ## List the targets
@@ -32,6 +32,10 @@ test: install ## Every test: the suites against real Postgres, SeaweedFS, FileAP
 
 e2e: install ## The browser suite through nginx against the stack without Docker, for every storage backend
 	$(RUN) python tests/e2e/run_native.py $(BACKENDS)
+
+# The README's and the tutorials' pictures are taken by the e2e suite, never drawn by hand.
+screenshots: install ## Retake the documentation's screenshots (docs/screenshots/) with the e2e suite (FileAPI backend)
+	E2E_DOCS_SCREENSHOTS=$(CURDIR)/docs/screenshots $(RUN) python tests/e2e/run_native.py file_api
 
 smoke: .env install ## The browser suite against the running Compose stack of `make up`, settings from .env
 	$(RUN) python tests/e2e/suite.py --env-file .env --label smoke -m "not compose"
@@ -134,4 +138,4 @@ bench-aborts: install ## 200 uploads cut off, over the limit or truncated: FileA
 	$(RUN) python file_api/benchmarks/aborted_uploads.py
 
 bench-admin: install ## A SIZE MiB film through the upload widget in Chromium per backend, vs boto3; admin memory, changelist times
-	$(RUN) python admin_panel/benchmarks/admin_upload.py --size $(SIZE)
+	$(RUN) python admin_panel/benchmarks/admin_upload.py --size $(SIZE) $(ARGS)

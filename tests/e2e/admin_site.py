@@ -9,15 +9,19 @@ from playwright.sync_api import Locator, Page, expect
 
 
 class AdminSite:
-    def __init__(self, page: Page, base_url: str, screenshots: Path) -> None:
+    def __init__(self, page: Page, base_url: str, screenshots: Path, docs: Path | None = None) -> None:
         self.page = page
         self.base_url = base_url
         self.screenshots = screenshots
+        self.docs = docs  # where the documentation's pictures go, when this run retakes them
 
-    def screenshot(self, name: str) -> None:
-        """Keeps a picture of the page as it is now, for people to look at (not compared to anything)."""
-        self.screenshots.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=self.screenshots / f"{name}.png", full_page=True)
+    def screenshot(self, name: str, *, in_docs: bool = False) -> None:
+        """Keeps a picture of the page as it is now, for people to look at (not compared to anything);
+        `in_docs`: a picture the README or a tutorial shows, retaken by `make screenshots`."""
+        folders = [self.screenshots, *([self.docs] if in_docs and self.docs else [])]
+        for folder in folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=folder / f"{name}.png", full_page=True)
 
     def log_in(self, username: str, password: str) -> None:
         self.page.goto(f"{self.base_url}/admin/")
@@ -94,8 +98,9 @@ class AdminSite:
         assert upload_id, "the widget started no upload"
         return upload_id
 
-    def watch_upload(self, timeout_seconds: float = 300) -> list[int]:
-        """The progress bar's values, sampled until the widget says stored; fails if it says failed."""
+    def watch_upload(self, timeout_seconds: float = 300, picture_at_percent: int | None = None) -> list[int]:
+        """The progress bar's values, sampled until the widget says stored; fails if it says failed.
+        `picture_at_percent`: the screenshot `film-upload-progress` is taken once the bar gets there."""
         seen: list[int] = []
         deadline = time.monotonic() + timeout_seconds
         while time.monotonic() < deadline:
@@ -105,6 +110,9 @@ class AdminSite:
             )
             if not seen or seen[-1] != int(value):
                 seen.append(int(value))
+            if picture_at_percent is not None and state == "uploading" and value >= picture_at_percent:
+                self.screenshot("film-upload-progress", in_docs=True)
+                picture_at_percent = None
             if state == "stored":
                 return seen
             assert state != "failed", self.upload_status.text_content()

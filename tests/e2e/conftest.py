@@ -65,7 +65,7 @@ def admin(page: Page, e2e: E2ESettings, backend: str, admin_session: list[Browse
     """The admin in the browser, logged in."""
     page.set_default_timeout(60_000)
     page.context.add_cookies(admin_session)  # type: ignore[arg-type]
-    return AdminSite(page, e2e.base_url, e2e.artifacts / backend)
+    return AdminSite(page, e2e.base_url, e2e.artifacts / backend, e2e.docs_screenshots)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ class E2ESettings:
     file_api_token: str
     backend: str  # the admin's FILE_STORAGE_BACKEND
     artifacts: Path
+    docs_screenshots: Path | None  # set by `make screenshots`: the pictures of the README and tutorials
     big_file_mib: int
     chromium: str
     # The command that drives the Compose stack under test (`docker compose`, or the sandbox's); only the
@@ -48,6 +49,7 @@ class E2ESettings:
             file_api_token=required("E2E_FILE_API_TOKEN"),
             backend=required("E2E_BACKEND"),
             artifacts=Path(os.environ.get("E2E_ARTIFACTS", "e2e-artifacts")),
+            docs_screenshots=Path(docs) if (docs := os.environ.get("E2E_DOCS_SCREENSHOTS")) else None,
             big_file_mib=int(os.environ.get("E2E_BIG_FILE_MIB", "200")),
             chromium=os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"),
             compose_command=shlex.split(os.environ.get("E2E_COMPOSE", "")),

@@ -45,13 +45,13 @@ def test_film_goes_to_storage_with_rising_progress_and_downloads_intact(
     film = make_film("Сталкер.mp4", e2e.big_file_mib * MiB)
     admin.start_film(f"Widget {unique}", film.path)
 
-    seen = admin.watch_upload()
+    seen = admin.watch_upload(picture_at_percent=40)
 
     assert seen[-1] == 100
     assert any(0 < value < 100 for value in seen), seen
     assert seen == sorted(seen), "the progress bar went back"
     expect(admin.upload_status).to_contain_text("Сталкер.mp4")
-    admin.screenshot("film-upload-stored")
+    admin.screenshot("film-upload-stored", in_docs=True)
     change_url = admin.save_film(f"Widget {unique}")
     expect(admin.changelist_row(f"Widget {unique}").locator("td.field-file_size_display")).to_have_text(
         f"{e2e.big_file_mib:.1f}\xa0MB"

@@ -26,11 +26,11 @@ def test_film_with_genre_person_and_file(
     row = admin.changelist_row(title)
     expect(row.locator("td.field-file_size_display")).to_have_text("3.0\xa0MB")
     expect(row.locator("td.field-download_link a")).to_be_visible()
-    admin.screenshot("changelist")
+    admin.screenshot("changelist", in_docs=True)
     link = admin.file_link(change_url)
     expect(admin.page.locator("#genrefilmwork_set-group")).to_contain_text(genre)
     expect(admin.page.locator("#personfilmwork_set-group")).to_contain_text(person)
-    admin.screenshot("change-page")
+    admin.screenshot("change-page", in_docs=True)
     assert sha256_of(link, site, e2e) == film.sha256
 
     if backend == "file_api":

@@ -31,3 +31,16 @@ def peak_rss(*pids: int, interval: float = 0.02) -> Iterator[dict[int, int]]:
     finally:
         done.set()
         sampler.join()
+
+
+def cpu_seconds(*pids: int) -> float:
+    """CPU time (user + system) so far of the processes and their live children, in seconds."""
+    total = 0.0
+    for pid in pids:
+        with suppress(psutil.NoSuchProcess):
+            process = psutil.Process(pid)
+            for member in [process, *process.children(recursive=True)]:
+                with suppress(psutil.NoSuchProcess):
+                    times = member.cpu_times()
+                    total += times.user + times.system
+    return total
