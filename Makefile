@@ -8,7 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 RUN := $(UV) run --frozen
 SIZE ?= 1024
 
-.PHONY: help install test e2e screenshots smoke lint format messages up down logs ps superuser manage dev dev-down dev-logs dev-status \
+.PHONY: help system-packages docker-packages install test e2e screenshots smoke lint format messages up down logs ps superuser manage dev dev-down dev-logs dev-status \
 	dev-manage reconcile bench bench-upload bench-download bench-viewers bench-aborts bench-admin compose-up compose-test compose-down compose
 
 help: ## List the targets
@@ -18,7 +18,15 @@ help: ## List the targets
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet uv
 
-install: $(UV) ## Create .venv from uv.lock; compile the admin's translations; fetch Django's storage tests
+# What a bare Debian 12 machine lacks (nginx, Postgres, Chromium...): installed as root, through sudo, or
+# named in the one command to run as root. The Docker engine only for the Compose targets (compose-*).
+system-packages:
+	@scripts/install-system-packages
+
+docker-packages:
+	@scripts/install-system-packages --docker
+
+install: system-packages $(UV) ## Install missing system packages; .venv from uv.lock; translations; Django's storage tests
 	$(UV) sync --frozen
 	$(RUN) --directory admin_panel django-admin compilemessages --verbosity 0
 	$(RUN) python tests/storage_contract/django_tests.py
@@ -87,13 +95,13 @@ demo: ## Add the demo catalogue to the Compose stack's admin (only what is missi
 	$(COMPOSE) exec admin_panel python manage.py load_demo_data
 
 # --- The Compose stack in the Docker sandbox: an engine of its own, stand-in base images (root only) ---
-compose-up: install ## Docker sandbox: start its engine, build every image, run the Compose stack (.env.example)
+compose-up: docker-packages install ## Docker sandbox: start its engine, build every image, run the Compose stack (.env.example)
 	$(RUN) python docker-sandbox/sandbox.py up
 
-compose-test: install ## Docker sandbox: build, run the Compose stack, the browser suite per backend, restarts; remove
+compose-test: docker-packages install ## Docker sandbox: build, run the Compose stack, the browser suite per backend, restarts; remove
 	$(RUN) python docker-sandbox/sandbox.py test
 
-compose-down: install ## Docker sandbox: remove the stack with its volumes, stop the engine
+compose-down: docker-packages install ## Docker sandbox: remove the stack with its volumes, stop the engine
 	$(RUN) python docker-sandbox/sandbox.py down
 
 compose: install ## Docker sandbox: docker compose on its stack: make compose ARGS="logs nginx"

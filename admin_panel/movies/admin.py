@@ -102,7 +102,9 @@ class FilmWorkAdmin(StoredFilesAdminMixin, admin.ModelAdmin):  # type: ignore[ty
     def download_link(self, obj: FilmWork) -> str:
         if not obj.file:
             return NOTHING
-        return format_html('<a href="{}" title="{}">{}</a>', obj.file.url, obj.file.name, _("download"))
+        return format_html(
+            '<a href="{}" title="{}">{}</a>', obj.file.url, obj.file_display_name, _("download")
+        )
 
 
 @admin.register(Genre)

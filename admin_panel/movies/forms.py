@@ -43,6 +43,7 @@ class FilmWorkForm(StoreFilesOnValidationForm):
         upload = self.cleaned_data.get("file")
         if isinstance(upload, UploadedFile):
             check_film_upload(upload)
+            self.instance.describe_file(posted_file_name(upload.name or ""))
         return upload
 
     def clean(self) -> dict[str, Any]:
@@ -50,14 +51,17 @@ class FilmWorkForm(StoreFilesOnValidationForm):
         upload_id = cleaned.get("file_upload")
         if upload_id and not self.has_error("file"):
             try:
-                cleaned["file"] = stored_upload_name(upload_id)
+                upload = stored_upload(upload_id)
             except forms.ValidationError as exc:
                 self.add_error("file", exc)
+            else:
+                cleaned["file"] = upload.name
+                self.instance.describe_file(upload.filename)
         return cleaned
 
 
-def stored_upload_name(upload_id: uuid.UUID) -> str:
-    """The name of the film a direct upload stored, once checked: the upload is complete, in the selected
+def stored_upload(upload_id: uuid.UUID) -> DirectUpload:
+    """The direct upload of a stored film, once checked: the upload is complete, in the selected
     storage, and the stored file has the size and a name a film may have."""
     upload = DirectUpload.objects.filter(
         id=upload_id, backend=settings.FILE_STORAGE_BACKEND, state=DirectUpload.State.STORED
@@ -78,7 +82,14 @@ def stored_upload_name(upload_id: uuid.UUID) -> str:
             _("The uploaded film is missing from the storage or incomplete: upload it again."),
             code="film_upload_incomplete",
         )
-    return upload.name
+    return upload
+
+
+def posted_file_name(name: str) -> str:
+    """The file's name as the editor's system has it. A browser posting a form escapes three characters
+    of it (HTML's multipart/form-data encoding: `"` as %22, line breaks as %0A and %0D), which Django's
+    parser leaves as they came."""
+    return name.replace("%22", '"').replace("%0A", "\n").replace("%0D", "\r")
 
 
 def check_film_upload(upload: UploadedFile) -> None:

@@ -1,6 +1,8 @@
 """The catalogue, in the Postgres schema `content`: films, genres, people and their links."""
 
+import mimetypes
 import uuid
+from pathlib import PurePath
 from typing import Any
 
 from django.core.files.storage import Storage, storages
@@ -71,8 +73,11 @@ class FilmWork(UUIDMixin, TimeStampedMixin):
     )
     type = models.CharField(_("type"), max_length=16, choices=Type.choices, default=Type.MOVIE)
     file = models.FileField(_("file"), storage=film_storage, upload_to="films/", max_length=255, blank=True)
-    # Kept with the row: the changelist shows sizes without a request to the storage per film.
+    # Kept with the row: the changelist shows sizes without a request to the storage per film, and the
+    # change page the name the editor uploaded (a storage may keep another: FileAPI's short name).
     file_size = models.BigIntegerField(_("file size"), null=True, blank=True, editable=False)
+    file_original_name = models.CharField(_("original file name"), max_length=255, blank=True, editable=False)
+    file_content_type = models.CharField(_("file type"), max_length=100, blank=True, editable=False)
     genres: "models.ManyToManyField[Genre, GenreFilmWork]" = models.ManyToManyField(
         Genre, through="GenreFilmWork", verbose_name=_("genres")
     )
@@ -110,8 +115,22 @@ class FilmWork(UUIDMixin, TimeStampedMixin):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.file.name != getattr(self, "_loaded_file_name", None):
             self.file_size = self.file.size if self.file else None
+            if not self.file:
+                self.file_original_name = self.file_content_type = ""
+            elif not self.file._committed:  # a new file, not stored yet: its name is still the uploaded one
+                self.describe_file(self.file.name or "")
         super().save(*args, **kwargs)
         self._loaded_file_name = self.file.name
+
+    def describe_file(self, original_name: str) -> None:
+        """Keeps the name the file had when it was uploaded, and the type it is served with."""
+        self.file_original_name = PurePath(original_name).name[:255]
+        self.file_content_type = mimetypes.guess_type(original_name)[0] or "application/octet-stream"
+
+    @property
+    def file_display_name(self) -> str:
+        """The uploaded name; for a film saved before it was kept, the last part of the stored name."""
+        return self.file_original_name or PurePath(self.file.name or "").name
 
 
 class GenreFilmWork(UUIDMixin):

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.admin.widgets import AdminFileWidget
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -24,6 +25,8 @@ class FilmUploadWidget(AdminFileWidget):
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
+        if context["widget"]["is_initial"]:
+            context["film_file"] = describe_stored_film(value)
         context["film_upload"] = {
             "startUrl": reverse("direct-upload-start"),
             "hiddenField": "file_upload",
@@ -41,3 +44,21 @@ class FilmUploadWidget(AdminFileWidget):
             },
         }
         return context
+
+
+def describe_stored_film(value: Any) -> dict[str, Any]:
+    """What the change page shows of the film's file, from its row (no request to the storage but the
+    link): the name it was uploaded with, its size and type, the link, and whether a browser plays it."""
+    film = value.instance
+    content_type = film.file_content_type
+    return {
+        "url": value.url,
+        "name": film.file_display_name,
+        "size": filesizeformat(film.file_size) if film.file_size is not None else "",
+        "type": content_type,
+        # What Chromium, Firefox and Safari play in <video> (MP4/M4V, WebM; MOV is MP4's container).
+        "playable": content_type in PLAYABLE_TYPES,
+    }
+
+
+PLAYABLE_TYPES = {"video/mp4", "video/x-m4v", "video/webm", "video/quicktime"}

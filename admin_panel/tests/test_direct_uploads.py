@@ -117,7 +117,11 @@ def test_a_film_sent_in_parts_is_stored_and_saved_by_the_form(
 
     assert saved.status_code == 302, saved.content.decode()[-3000:]
     row = FilmWork.objects.get(title="Solaris")
-    assert row.file_size == len(film)
+    assert (row.file_size, row.file_original_name, row.file_content_type) == (
+        len(film),
+        "Solaris.mp4",
+        "video/mp4",
+    )
     with row.file.open("rb") as copy:
         assert copy.read() == film
     assert not DirectUpload.objects.exists()  # the row claimed the stored film

@@ -2,7 +2,9 @@
 read back and downloaded, and replaced, cleared or deleted files leave storage."""
 
 import hashlib
+import html
 import os
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -41,6 +43,7 @@ def test_model_save_stores_the_bytes(film_storage: Storage) -> None:
     film.refresh_from_db()
     assert film.file.name
     assert film.file_size == len(content)
+    assert (film.file_original_name, film.file_content_type) == ("Сталкер 1979.mp4", "video/mp4")
     with film.file.open("rb") as stored:
         assert stored.read() == content
     assert film_storage.exists(film.file.name)
@@ -72,6 +75,38 @@ def test_admin_add_form_stores_the_file(
     assert film.file_size == len(content)
     with film.file.open("rb") as stored:
         assert stored.read() == content
+
+
+def test_change_page_shows_the_uploaded_name_size_type_and_a_player(
+    film_storage: Storage, admin_client: Client, film_form: Callable[..., dict[str, Any]]
+) -> None:
+    upload = SimpleUploadedFile("Андрей Рублёв.mp4", os.urandom(50_000), content_type="video/mp4")
+    admin_client.post(reverse("admin:movies_filmwork_add"), film_form(file=upload))
+    film = FilmWork.objects.get(title="Solaris")
+
+    page = admin_client.get(reverse("admin:movies_filmwork_change", args=[film.pk])).content.decode()
+
+    url = html.escape(film.file.url.split("?")[0])  # FileAPI's and S3's links are signed anew per page
+    assert (film.file_original_name, film.file_content_type) == ("Андрей Рублёв.mp4", "video/mp4")
+    assert re.search(rf'<a href="{re.escape(url)}[^"]*">Андрей Рублёв.mp4</a>', page), page[:3000]
+    assert '<span class="film-file-details">48.8\xa0KB · video/mp4</span>' in page
+    assert re.search(
+        rf'<video class="film-player" controls preload="metadata" src="{re.escape(url)}[^"]*#t=1">', page
+    )
+
+
+def test_a_film_the_browser_cannot_play_gets_no_player(
+    film_storage: Storage, admin_client: Client, film_form: Callable[..., dict[str, Any]]
+) -> None:
+    upload = SimpleUploadedFile("Рублёв.avi", os.urandom(1000), content_type="video/x-msvideo")
+    admin_client.post(reverse("admin:movies_filmwork_add"), film_form(file=upload))
+    film = FilmWork.objects.get(title="Solaris")
+
+    page = admin_client.get(reverse("admin:movies_filmwork_change", args=[film.pk])).content.decode()
+
+    assert ">Рублёв.avi</a>" in page
+    assert "video/x-msvideo" in page
+    assert "<video" not in page
 
 
 def test_replacing_the_file_deletes_the_old_one(
@@ -114,7 +149,7 @@ def test_clearing_the_file_deletes_it(
     assert response.status_code == 302, response.content[:2000]
     film.refresh_from_db()
     assert film.file.name == ""
-    assert film.file_size is None
+    assert (film.file_size, film.file_original_name, film.file_content_type) == (None, "", "")
     assert not film_storage.exists(old_name)
 
 

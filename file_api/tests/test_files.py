@@ -1,5 +1,6 @@
 """Metadata, listing and deletion: /api/v1/files."""
 
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -133,4 +134,19 @@ def test_openapi_describes_the_api(api: httpx.Client) -> None:
     )
     upload_body = schema["paths"]["/api/v1/"]["post"]["requestBody"]["content"]["multipart/form-data"]
     assert upload_body["schema"]["required"] == ["file"]
-    assert api.get("/api/docs").status_code == 200
+
+
+def test_docs_page_loads_swagger_ui_from_fileapi_itself(api: httpx.Client) -> None:
+    page = api.get("/api/docs").text
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+
+    assert "/api/openapi.json" in page
+    assert sorted(assets) == [
+        "/api/docs-static/favicon.png",
+        "/api/docs-static/swagger-ui-bundle.js",
+        "/api/docs-static/swagger-ui.css",
+    ]
+    for asset in assets:
+        served = api.get(asset)
+        assert served.status_code == 200, asset
+        assert len(served.content) > 1000, asset

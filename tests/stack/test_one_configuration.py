@@ -99,3 +99,26 @@ def test_no_second_copy_of_a_start_step(phrase: str) -> None:
             found.add(path.relative_to(REPO_ROOT).as_posix())
 
     assert found == {SINGLE_HOMES[phrase]}
+
+
+@pytest.mark.parametrize(
+    ("upstream", "start_script", "option"),
+    [
+        ("admin_panel", "admin_panel/start", "--keep-alive"),
+        ("file_api", "file_api/start", "--timeout-keep-alive"),
+    ],
+)
+def test_a_service_keeps_idle_connections_longer_than_nginx_reuses_them(
+    upstream: str, start_script: str, option: str
+) -> None:
+    # Otherwise the service may close a connection just as nginx sends a request on it: a 502, and nginx
+    # retries no POST.
+    template = (REPO_ROOT / "nginx" / "templates" / "default.conf.template").read_text()
+    block = re.search(rf"^upstream {upstream} \{{\n(.*?)^\}}", template, re.DOTALL | re.MULTILINE)
+    assert block is not None, f"no upstream {upstream}"
+    nginx_seconds = re.search(r"keepalive_timeout (\d+)s;", block.group(1))
+    assert nginx_seconds is not None, f"upstream {upstream} sets no keepalive_timeout"
+    service_seconds = re.search(rf"{option} (\d+)", (REPO_ROOT / start_script).read_text())
+    assert service_seconds is not None, f"{start_script} sets no {option}"
+
+    assert int(service_seconds.group(1)) > int(nginx_seconds.group(1))

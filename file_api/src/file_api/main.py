@@ -10,6 +10,7 @@ import anyio.to_thread
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import create_engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -65,7 +66,9 @@ async def ensure_bucket_once_s3_answers(store: ObjectStore, wait_seconds: float)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    app = FastAPI(
+    # FastAPI's own /docs page loads Swagger UI from a public CDN, unpinned: blank without the internet.
+    # fastapi-offline serves the same page with Swagger UI's files from the package (pinned by uv.lock).
+    app = FastAPIOffline(
         title="FileAPI",
         summary="Stores the online cinema's films in S3 and their metadata in Postgres.",
         version="1.0.0",
@@ -73,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        static_url="/api/docs-static",
     )
     app.state.settings = settings = settings or Settings()
     if settings.app_env == "development":
