@@ -18,8 +18,7 @@ def peak_rss(*pids: int, interval: float = 0.02) -> Iterator[dict[int, int]]:
     def sample() -> None:
         while not done.is_set():
             for pid in pids:
-                process = psutil.Process(pid)
-                for member in [process, *process.children(recursive=True)]:
+                for member in process_tree(pid):
                     with suppress(psutil.NoSuchProcess):
                         peaks[pid] = max(peaks[pid], member.memory_info().rss)
             time.sleep(interval)
@@ -38,9 +37,14 @@ def cpu_seconds(*pids: int) -> float:
     total = 0.0
     for pid in pids:
         with suppress(psutil.NoSuchProcess):
-            process = psutil.Process(pid)
-            for member in [process, *process.children(recursive=True)]:
+            for member in process_tree(pid):
                 with suppress(psutil.NoSuchProcess):
                     times = member.cpu_times()
                     total += times.user + times.system
     return total
+
+
+def process_tree(pid: int) -> list[psutil.Process]:
+    """The process and its live children (gunicorn's workers, Chromium's renderers)."""
+    process = psutil.Process(pid)
+    return [process, *process.children(recursive=True)]
