@@ -77,14 +77,20 @@ def test_admin_add_form_stores_the_file(
         assert stored.read() == content
 
 
+def change_page_after_adding(admin_client: Client, form: dict[str, Any]) -> tuple[FilmWork, str]:
+    """Adds the film through the add form, then opens its change page: the row and the page's HTML."""
+    added = admin_client.post(reverse("admin:movies_filmwork_add"), form)
+    assert added.status_code == 302, added.content[:2000]
+    film = FilmWork.objects.get(title="Solaris")
+    return film, admin_client.get(reverse("admin:movies_filmwork_change", args=[film.pk])).content.decode()
+
+
 def test_change_page_shows_the_uploaded_name_size_type_and_a_player(
     film_storage: Storage, admin_client: Client, film_form: Callable[..., dict[str, Any]]
 ) -> None:
     upload = SimpleUploadedFile("Андрей Рублёв.mp4", os.urandom(50_000), content_type="video/mp4")
-    admin_client.post(reverse("admin:movies_filmwork_add"), film_form(file=upload))
-    film = FilmWork.objects.get(title="Solaris")
 
-    page = admin_client.get(reverse("admin:movies_filmwork_change", args=[film.pk])).content.decode()
+    film, page = change_page_after_adding(admin_client, film_form(file=upload))
 
     url = html.escape(film.file.url.split("?")[0])  # FileAPI's and S3's links are signed anew per page
     assert (film.file_original_name, film.file_content_type) == ("Андрей Рублёв.mp4", "video/mp4")
@@ -99,10 +105,8 @@ def test_a_film_the_browser_cannot_play_gets_no_player(
     film_storage: Storage, admin_client: Client, film_form: Callable[..., dict[str, Any]]
 ) -> None:
     upload = SimpleUploadedFile("Рублёв.avi", os.urandom(1000), content_type="video/x-msvideo")
-    admin_client.post(reverse("admin:movies_filmwork_add"), film_form(file=upload))
-    film = FilmWork.objects.get(title="Solaris")
 
-    page = admin_client.get(reverse("admin:movies_filmwork_change", args=[film.pk])).content.decode()
+    _film, page = change_page_after_adding(admin_client, film_form(file=upload))
 
     assert ">Рублёв.avi</a>" in page
     assert "video/x-msvideo" in page
