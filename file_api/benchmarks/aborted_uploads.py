@@ -26,6 +26,7 @@ import psutil
 from sqlalchemy import create_engine, text
 
 from devstack import broken_uploads
+from devstack.bench_results import record
 from devstack.services import FileAPI, Postgres, SeaweedFS
 from devstack.testing import running, throwaway
 
@@ -138,6 +139,29 @@ def main() -> None:
         "left behind: {objects} objects besides the warm-up's, {rows} rows besides its, "
         "{uploads} incomplete multipart uploads".format(**leftovers)
     )
+    record("aborts", "aborted uploads per second", args.count / seconds, "1/s")
+    record("aborts", "FileAPI threads at peak", highest.threads, "")
+    record(
+        "aborts",
+        "FileAPI threads settled / idle",
+        after.threads / idle.threads,
+        "x",
+        target="<= 1.00",
+        better="lower",
+        limit=1.0,
+    )
+    record("aborts", "FileAPI RSS at peak", highest.rss / MB, "MB")
+    record(
+        "aborts",
+        "FileAPI RSS settled - idle",
+        (after.rss - idle.rss) / MB,
+        "MB",
+        target=f"<= {RSS_CEILING_ABOVE_IDLE / MB:.0f} MB",
+        better="lower",
+        limit=RSS_CEILING_ABOVE_IDLE / MB,
+    )
+    left = sum(leftovers.values())
+    record("aborts", "objects, rows, S3 uploads left behind", left, "", target="= 0", better="lower", limit=0)
 
 
 def _kinds(count: int) -> list[str]:

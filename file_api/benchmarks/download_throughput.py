@@ -19,9 +19,9 @@ from collections.abc import Callable
 
 import httpx
 from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
-from transfer import GeneratedFilm
+from films import GeneratedFilm, link_path, s3_reader, store_film
 
+from devstack.bench_results import record
 from devstack.measure import peak_rss
 from devstack.services import FileAPI, Nginx, Postgres, SeaweedFS
 from devstack.testing import running, throwaway
@@ -48,16 +48,9 @@ def main() -> None:
         pids = file_api.pid(), nginx.pid()
         if None in pids:
             raise SystemExit("FileAPI or nginx is not running")
-        stored = client.post(
-            f"{file_api.base_url}/api/v1/",
-            headers={"Authorization": f"Bearer {file_api.token}"},
-            files={"file": ("film.mkv", GeneratedFilm(size), "video/x-matroska")},  # type: ignore[dict-item]
-        ).json()
-        link = str(httpx.URL(stored["url"]).copy_with(scheme=None, host=None, port=None))
-        s3_client = s3.boto3_client(
-            # As FileAPI's client: no CRC computed over what arrives, which would only slow boto3 down.
-            config=Config(s3={"addressing_style": "path"}, response_checksum_validation="when_required"),
-        )
+        stored = store_film(client, file_api, GeneratedFilm(size))
+        link = link_path(stored["url"])
+        s3_client = s3_reader(s3)
         bucket = config.get("FILE_API_BUCKET")
 
         def with_boto3() -> int:
@@ -103,6 +96,27 @@ def main() -> None:
             f"peak RSS FileAPI {file_api_peak:.0f} MiB, nginx {nginx_peak:.0f} MiB   "
             f"runs {', '.join(f'{value:.1f}' for value in times)} s"
         )
+        speed, boto3_speed = args.size / median, args.size / baseline
+        if name == "boto3 from S3":
+            record("download", name, speed, "MiB/s")
+            continue
+        record("download", name, speed, "MiB/s", ceiling=boto3_speed, ceiling_label="boto3")
+        # The target is the nginx path's (FileAPI's links point at nginx); FileAPI direct is for comparison.
+        if name == "through nginx":
+            target = ">= 0.95x boto3"
+            record(
+                "download",
+                f"{name} / boto3",
+                baseline / median,
+                "x",
+                target=target,
+                better="higher",
+                limit=0.95,
+            )
+        else:
+            record("download", f"{name} / boto3", baseline / median, "x")
+        record("download", f"FileAPI RSS peak, {name}", file_api_peak, "MiB")
+        record("download", f"nginx RSS peak, {name}", nginx_peak, "MiB")
 
 
 if __name__ == "__main__":

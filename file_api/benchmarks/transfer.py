@@ -13,31 +13,14 @@ import time
 
 import httpx
 import psutil
+from films import GeneratedFilm, store_film
 
+from devstack.bench_results import record
 from devstack.measure import peak_rss
 from devstack.services import FileAPI, Postgres, SeaweedFS
 from devstack.testing import running, throwaway
 
 MiB = 1024**2
-
-
-class GeneratedFilm:
-    """A readable stream of `size` pseudo-random bytes, made while it is read, hashed on the way."""
-
-    def __init__(self, size: int) -> None:
-        self.remaining = size
-        self.sha256 = hashlib.sha256()
-        self._block = hashlib.sha256(b"seed").digest() * (MiB // 32)
-        self._counter = 0
-
-    def read(self, size: int = -1) -> bytes:
-        size = min(self.remaining, MiB if size < 0 else size, MiB)
-        self._counter += 1
-        chunk = self._counter.to_bytes(8, "big") + self._block[: max(size - 8, 0)]
-        chunk = chunk[:size]
-        self.remaining -= len(chunk)
-        self.sha256.update(chunk)
-        return chunk
 
 
 def main() -> None:
@@ -59,14 +42,8 @@ def main() -> None:
         before_upload = psutil.Process(pid).memory_info().rss
         with peak_rss(pid) as upload_peak:
             started = time.perf_counter()
-            response = client.post(
-                "/api/v1/",
-                headers={"Authorization": f"Bearer {file_api.token}"},
-                files={"file": ("film.mkv", film, "video/x-matroska")},  # type: ignore[dict-item]
-            )
+            stored = store_film(client, file_api, film)
             upload_seconds = time.perf_counter() - started
-        response.raise_for_status()
-        stored = response.json()
         assert stored["sha256"] == film.sha256.hexdigest(), "FileAPI stored other bytes"
 
         downloaded = hashlib.sha256()
@@ -89,6 +66,9 @@ def main() -> None:
             f"{name:>8}: {seconds:6.1f} s  {mib / seconds:6.0f} MiB/s  "
             f"FileAPI RSS {before / MiB:.0f} MiB before, {peak / MiB:.0f} MiB peak"
         )
+        record("transfer", f"{name} speed", mib / seconds, "MiB/s")
+        record("transfer", f"FileAPI RSS peak, {name}", peak / MiB, "MiB")
+        record("transfer", f"FileAPI RSS growth, {name}", (peak - before) / MiB, "MiB")
 
 
 if __name__ == "__main__":

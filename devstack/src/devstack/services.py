@@ -372,6 +372,11 @@ class SeaweedFS(ProcessService):
     name = "s3"
     port_setting = "S3_PORT"
     health_path = "/healthz"
+    # Once films have been read through it, weed mini lingers after SIGTERM until its components' own
+    # keep-alive connections to each other time out (-idleTimeout, 30 s; lowering that would also cut a
+    # slow viewer's stream). What it acknowledged is already written to its files, which a SIGKILL keeps,
+    # so it gets a short grace.
+    stop_timeout = 3.0
     # Every port weed mini opens besides S3_PORT; all are set explicitly so two stacks never collide.
     INTERNAL_PORTS = (
         "s3.port.grpc", "master.port", "master.port.grpc", "volume.port", "volume.port.grpc",
