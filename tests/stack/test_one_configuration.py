@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stack_files import REPO_ROOT, SERVICE_DIRS, dockerfile_stages
+from stack_files import SERVICE_DIRS, dockerfile_stages
 
 from devstack.services import AdminPanel, FileAPI, Nginx
-from devstack.settings import StackConfig
+from devstack.settings import REPO_ROOT, StackConfig
 
 # What only one file may do, and that file.
 SINGLE_HOMES = {

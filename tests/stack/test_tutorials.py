@@ -18,7 +18,9 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from stack_files import ENV_EXAMPLE, REPO_ROOT, read_env_file
+from dotenv import dotenv_values
+
+from devstack.settings import ENV_EXAMPLE, REPO_ROOT
 
 DOCS = REPO_ROOT / "docs"
 TUTORIALS = {"en": DOCS / "tutorial.en.md", "ru": DOCS / "tutorial.ru.md"}
@@ -396,7 +398,7 @@ def test_every_management_command_exists(path: Path) -> None:
 
 @each_tutorial
 def test_every_setting_of_a_dotenv_block_is_a_setting_of_env_example(path: Path) -> None:
-    settings = read_env_file(ENV_EXAMPLE)
+    settings = dotenv_values(ENV_EXAMPLE)
     problems = []
     for block in tutorial(path).blocks_in(SETTINGS):
         for line in block.lines:
