@@ -7,7 +7,7 @@ callers import from here stay importable from here.
 """
 
 from devstack.processes import ServiceError, log_tail, pid_alive, system_environment, terminate, wait_for
-from devstack.services.admin_panel import AdminPanel
+from devstack.services.admin_panel import AdminPanel, storage_backends
 from devstack.services.base import ApplicationService, ProcessService, Service
 from devstack.services.file_api import FileAPI
 from devstack.services.nginx import Nginx
@@ -32,6 +32,7 @@ __all__ = [
     "ServiceError",
     "log_tail",
     "pid_alive",
+    "storage_backends",
     "system_environment",
     "terminate",
     "wait_for",

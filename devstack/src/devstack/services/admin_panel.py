@@ -1,9 +1,11 @@
-"""The Django admin started by `admin_panel/start`, as in its Docker image."""
+"""The Django admin started by `admin_panel/start`, as in its Docker image; and its storage backends."""
 
 from __future__ import annotations
 
+import sys
+
 from devstack.services.base import ApplicationService
-from devstack.settings import HOST
+from devstack.settings import HOST, REPO_ROOT
 
 
 class AdminPanel(ApplicationService):
@@ -21,3 +23,17 @@ class AdminPanel(ApplicationService):
             "DJANGO_STATIC_ROOT": str(self.config.admin_static_root),
             "DJANGO_MEDIA_ROOT": str(self.config.admin_media_root),
         }
+
+
+def storage_backends() -> tuple[str, ...]:
+    """The values FILE_STORAGE_BACKEND takes, from their one home: `BACKENDS` of the admin's
+    `file_storage/config.py`, which imports without Django's settings.
+
+    The admin is a Django project run from its folder, not an installed package: its folder joins the end
+    of sys.path, as pytest's `pythonpath` puts it at the front. Its dependencies are the workspace's."""
+    folder = str(REPO_ROOT / AdminPanel.folder)
+    if folder not in sys.path:
+        sys.path.append(folder)
+    from file_storage.config import BACKENDS
+
+    return BACKENDS
