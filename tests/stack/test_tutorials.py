@@ -182,6 +182,13 @@ def make_calls(command: str) -> list[MakeCall]:
     return calls
 
 
+def make_calls_of(document: Tutorial) -> Iterator[tuple[Line, MakeCall]]:
+    """Every `make` invocation of the tutorial's commands, with its line."""
+    for line, command in commands(document):
+        for call in make_calls(command):
+            yield line, call
+
+
 def management_commands_named(command: str) -> list[str]:
     """The manage.py commands a shell command runs: `manage.py NAME`, `make (dev-)manage ARGS="NAME ..."`."""
     names = MANAGE_PY.findall(command)
@@ -360,8 +367,7 @@ def test_every_line_of_a_sh_block_is_one_complete_command(path: Path) -> None:
 def test_every_make_target_is_a_target_of_the_makefile(path: Path) -> None:
     problems = [
         f"{line}: `make {target}`: no such target in the Makefile"
-        for line, command in commands(tutorial(path))
-        for call in make_calls(command)
+        for line, call in make_calls_of(tutorial(path))
         for target in call.targets
         if target not in makefile_targets()
     ]
@@ -372,8 +378,7 @@ def test_every_make_target_is_a_target_of_the_makefile(path: Path) -> None:
 def test_every_variable_given_to_make_is_one_the_makefile_reads(path: Path) -> None:
     problems = [
         f"{line}: `{variable}=`: the Makefile never reads $({variable})"
-        for line, command in commands(tutorial(path))
-        for call in make_calls(command)
+        for line, call in make_calls_of(tutorial(path))
         for variable, _value in call.variables
         if variable not in makefile_variables()
     ]
