@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 import shlex
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -363,25 +363,34 @@ def test_every_line_of_a_sh_block_is_one_complete_command(path: Path) -> None:
 # --- Everything named exists ---
 
 
+def unknown_make_names(
+    path: Path, names: Callable[[MakeCall], Iterable[str]], known: frozenset[str], problem: str
+) -> list[str]:
+    """A `problem` (formatted with the name) for each name of the tutorial's make calls not `known`."""
+    return [
+        f"{line}: {problem.format(name=name)}"
+        for line, call in make_calls_of(tutorial(path))
+        for name in names(call)
+        if name not in known
+    ]
+
+
 @each_tutorial
 def test_every_make_target_is_a_target_of_the_makefile(path: Path) -> None:
-    problems = [
-        f"{line}: `make {target}`: no such target in the Makefile"
-        for line, call in make_calls_of(tutorial(path))
-        for target in call.targets
-        if target not in makefile_targets()
-    ]
+    problems = unknown_make_names(
+        path, lambda call: call.targets, makefile_targets(), "`make {name}`: no such target in the Makefile"
+    )
     assert not problems, report(problems)
 
 
 @each_tutorial
 def test_every_variable_given_to_make_is_one_the_makefile_reads(path: Path) -> None:
-    problems = [
-        f"{line}: `{variable}=`: the Makefile never reads $({variable})"
-        for line, call in make_calls_of(tutorial(path))
-        for variable, _value in call.variables
-        if variable not in makefile_variables()
-    ]
+    problems = unknown_make_names(
+        path,
+        lambda call: [variable for variable, _value in call.variables],
+        makefile_variables(),
+        "`{name}=`: the Makefile never reads $({name})",
+    )
     assert not problems, report(problems)
 
 
