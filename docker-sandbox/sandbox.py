@@ -35,13 +35,12 @@ import psutil
 from dotenv import dotenv_values
 
 from devstack.services import log_tail, terminate, wait_for
-from devstack.settings import HOST, port_in_use, write_seaweedfs_identities
+from devstack.settings import ENV_EXAMPLE, HOST, REPO_ROOT, port_in_use, write_seaweedfs_identities
 
 SANDBOX = Path(__file__).resolve().parent
-REPO_ROOT = SANDBOX.parent
 STATE = REPO_ROOT / ".dev" / "docker"
 COMPOSE_FILES = [REPO_ROOT / "docker-compose.yml", SANDBOX / "compose.sandbox.yml"]
-ENV_FILE = REPO_ROOT / ".env.example"
+ENV_FILE = ENV_EXAMPLE
 # The settings the stack was last brought up with: `compose` and `down` act on that very stack.
 SETTINGS_FILE = STATE / "stack-settings.json"
 PROJECT = "cinema-sandbox"

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from detect_secrets.core import baseline
 
+from devstack.settings import REPO_ROOT
+
 BASELINE = ".secrets.baseline"
 
 
@@ -38,8 +40,7 @@ def problems(root: Path) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    repository = Path(__file__).resolve().parents[1]
-    parser.add_argument("--root", type=Path, default=repository, help="a git work tree (default: this one)")
+    parser.add_argument("--root", type=Path, default=REPO_ROOT, help="a git work tree (default: this one)")
     found = problems(parser.parse_args().root)
     for problem in found:
         print(problem, file=sys.stderr)

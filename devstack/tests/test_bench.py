@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -142,3 +145,14 @@ def test_a_quick_run_leaves_out_what_it_says_and_runs_once(
     assert f"--size {bench.QUICK_SIZE}`: 1 run" in text
     assert "Not run in a quick run: `long` (it takes an hour)." in text
     assert "## long" not in text
+
+
+def test_the_admin_benchmark_offers_the_backends_the_admin_defines() -> None:
+    """From a shell with no Django settings and the admin's folder off sys.path, as `make bench` runs."""
+    command = [sys.executable, "-m", "devstack.bench", "--backends", "nowhere"]
+    environment = {"PATH": os.environ["PATH"]}
+
+    refused = subprocess.run(command, cwd="/", env=environment, capture_output=True, text=True, check=False)
+
+    assert refused.returncode == 2
+    assert "invalid choice: 'nowhere' (choose from 'local', 's3', 'minio', 'file_api')" in refused.stderr

@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from config.app_env import DEVELOPMENT_BANNER
@@ -23,12 +24,6 @@ STRAY = {
     "AWS_SECRET_ACCESS_KEY": "stray-secret-key",
     "PYTHONPATH": "/nowhere",
 }
-
-
-def process_environment(pid: int) -> dict[str, str]:
-    """What the process was started with, as the kernel recorded it."""
-    entries = Path(f"/proc/{pid}/environ").read_bytes().decode().split("\0")
-    return dict(entry.split("=", 1) for entry in entries if entry)
 
 
 def test_system_environment_keeps_only_what_any_process_needs() -> None:
@@ -68,7 +63,7 @@ def test_stray_variables_of_the_caller_do_not_reach_the_service(
     pid = started.pid()
     assert pid is not None
 
-    environment = process_environment(pid)
+    environment = psutil.Process(pid).environ()  # what it was started with, as the kernel recorded it
 
     assert set(STRAY) & set(environment) == set()
     # What it got instead: the stack's settings, development included.

@@ -49,7 +49,7 @@ def test_a_failed_start_shows_the_log_and_stops_what_was_started(config: StackCo
     assert not (config.state_dir / "web.pid").exists()
 
 
-def test_up_then_down(config: StackConfig) -> None:
+def test_up_starts_what_is_stopped_and_down_stops_it(config: StackConfig) -> None:
     stack = Stack(config, [WebServer])
     (web,) = stack.up(say=lambda _: None)
     pid = web.pid()

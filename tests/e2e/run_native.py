@@ -12,14 +12,12 @@ from dataclasses import replace
 
 from suite import run_suite
 
-from devstack.services import AdminPanel, FileAPI, Nginx, Postgres, SeaweedFS
+from devstack.services import AdminPanel, FileAPI, Nginx, Postgres, SeaweedFS, storage_backends
 from devstack.testing import running, throwaway
-
-BACKENDS = ("local", "s3", "minio", "file_api")
 
 
 def main() -> int:
-    backends = sys.argv[1:] or list(BACKENDS)
+    backends = sys.argv[1:] or list(storage_backends())
     results: dict[str, int] = {}
     with (
         throwaway() as config,

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from devstack.settings import REPO_ROOT
+
 ARTIFACTS = REPO_ROOT / "e2e-artifacts"
 
 

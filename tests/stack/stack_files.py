@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from devstack.settings import ENV_EXAMPLE, REPO_ROOT
+
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
-ENV_EXAMPLE = REPO_ROOT / ".env.example"
 SERVICE_DIRS = ("file_api", "admin_panel")  # the services built from this repository
 
 # Variables a shell or a template reads: $NAME or ${NAME...}; upper case, as settings are named.
@@ -54,16 +54,6 @@ def compose_config(environment: dict[str, str] | None = None) -> dict[str, Any]:
     assert result.returncode == 0, result.stderr
     config: dict[str, Any] = json.loads(result.stdout)
     return config
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    """NAME=value lines of an .env file (comments and blank lines skipped)."""
-    values = {}
-    for line in path.read_text().splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            name, _, value = line.partition("=")
-            values[name.strip()] = value.strip()
-    return values
 
 
 def shell_variables(path: Path) -> set[str]:

@@ -11,8 +11,9 @@ import re
 from typing import Any
 
 import pytest
-from stack_files import REPO_ROOT, shell_variables
+from stack_files import shell_variables
 
+from devstack.settings import REPO_ROOT
 from file_api.config import Settings
 
 # Variables the official images document and act on.

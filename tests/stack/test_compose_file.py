@@ -8,15 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stack_files import (
-    COMPOSE_FILE,
-    ENV_EXAMPLE,
-    REPO_ROOT,
-    compose_config,
-    dockerfile_stages,
-    read_env_file,
-    run_compose,
-)
+from dotenv import dotenv_values
+from stack_files import COMPOSE_FILE, compose_config, dockerfile_stages, run_compose
+
+from devstack.settings import ENV_EXAMPLE, REPO_ROOT
 
 REQUIRED_SECRETS = [
     "POSTGRES_PASSWORD",
@@ -79,7 +74,7 @@ def test_external_s3_is_chosen_by_environment_alone() -> None:
 
 
 def test_bundled_minio_is_reached_inside_and_links_point_at_nginx(services: dict[str, Any]) -> None:
-    public_url = f"http://127.0.0.1:{read_env_file(ENV_EXAMPLE)['HTTP_PORT']}"
+    public_url = f"http://127.0.0.1:{dotenv_values(ENV_EXAMPLE)['HTTP_PORT']}"
     admin = services["admin_panel"]["environment"]
 
     assert services["file_api"]["environment"]["S3_ENDPOINT_URL"] == "http://minio:9000"
@@ -113,7 +108,7 @@ def test_only_nginx_and_the_minio_console_publish_ports_on_loopback(services: di
 def test_nginx_is_published_on_http_port(services: dict[str, Any]) -> None:
     (port,) = services["nginx"]["ports"]
 
-    assert port["published"] == read_env_file(ENV_EXAMPLE)["HTTP_PORT"]
+    assert port["published"] == dotenv_values(ENV_EXAMPLE)["HTTP_PORT"]
 
 
 def test_every_long_running_service_restarts_and_has_a_healthcheck(services: dict[str, Any]) -> None:
@@ -156,7 +151,7 @@ def test_one_shot_services_are_awaited_by_a_long_running_one(services: dict[str,
 def test_file_api_and_the_admin_sign_links_alike(services: dict[str, Any]) -> None:
     """The admin signs the links FileAPI checks: the same switch, key and lifetime, as in .env.example."""
     names = ("FILE_API_SIGNED_URLS", "FILE_API_URL_SIGNING_KEY", "FILE_API_SIGNED_URL_LIFETIME")
-    example = read_env_file(ENV_EXAMPLE)
+    example = dotenv_values(ENV_EXAMPLE)
 
     for service in ("file_api", "admin_panel"):
         environment = services[service]["environment"]
@@ -223,7 +218,7 @@ def test_secrets_have_no_default_in_the_compose_file() -> None:
 
 
 def test_defaults_are_those_of_env_example() -> None:
-    example = read_env_file(ENV_EXAMPLE)
+    example = dotenv_values(ENV_EXAMPLE)
     # ${NAME:-default} whose default holds no further variable.
     defaults = re.findall(r"\$\{([A-Z][A-Z0-9_]*):-([^${}]*)\}", COMPOSE_FILE.read_text())
 

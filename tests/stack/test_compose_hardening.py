@@ -10,7 +10,9 @@ import sys
 from typing import Any
 
 import pytest
-from stack_files import REPO_ROOT, compose_config
+from stack_files import compose_config
+
+from devstack.settings import REPO_ROOT
 
 CHECK = REPO_ROOT / "scripts" / "check_compose_hardening.py"
 MINIO_PROFILE = {"COMPOSE_PROFILES": "minio"}

@@ -7,7 +7,9 @@ import json
 import subprocess
 from typing import Any
 
-from stack_files import COMPOSE_FILE, ENV_EXAMPLE, REPO_ROOT, SERVICE_DIRS, compose_binary, dockerfile_stages
+from stack_files import COMPOSE_FILE, SERVICE_DIRS, compose_binary, dockerfile_stages
+
+from devstack.settings import ENV_EXAMPLE, REPO_ROOT
 
 SANDBOX = REPO_ROOT / "docker-sandbox"
 REPLACED = {"minio", "minio-init"}  # no MinIO server or mc binary can be installed on these machines

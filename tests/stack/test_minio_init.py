@@ -10,7 +10,8 @@ import subprocess
 from urllib.parse import quote, urlsplit
 
 import pytest
-from stack_files import REPO_ROOT
+
+from devstack.settings import REPO_ROOT
 
 INIT_SCRIPT = REPO_ROOT / "minio" / "init.sh"
 

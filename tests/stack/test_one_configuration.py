@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stack_files import REPO_ROOT, SERVICE_DIRS, dockerfile_stages
+from stack_files import SERVICE_DIRS, dockerfile_stages
 
 from devstack.services import AdminPanel, FileAPI, Nginx
-from devstack.settings import StackConfig
+from devstack.settings import REPO_ROOT, StackConfig
 
 # What only one file may do, and that file.
 SINGLE_HOMES = {
@@ -37,9 +37,18 @@ def test_compose_nginx_renders_the_repository_templates(services: dict[str, Any]
     assert templates["read_only"]
 
 
-def test_devstack_nginx_renders_the_template_compose_mounts() -> None:
-    assert Nginx.TEMPLATE == REPO_ROOT / "nginx" / "templates" / "default.conf.template"
-    assert Nginx.TEMPLATE.is_file()
+def test_devstack_nginx_renders_the_template_compose_mounts(
+    services: dict[str, Any], stack_config: StackConfig, tmp_path: Path
+) -> None:
+    """What devstack's nginx serves is the file Compose mounts, with only its NGINX_* variables set."""
+    mounted = Path(mounts(services["nginx"])["/etc/nginx/templates"]["source"]) / "default.conf.template"
+    nginx = Nginx(stack_config)
+    values = nginx.template_variables()
+
+    nginx.write_config(tmp_path)
+
+    expected = re.sub(r"\$\{(NGINX_[A-Z0-9_]+)\}", lambda name: values[name[1]], mounted.read_text())
+    assert (tmp_path / "conf.d" / "default.conf").read_text() == expected
 
 
 def test_compose_postgres_runs_the_repository_init_scripts(services: dict[str, Any]) -> None:

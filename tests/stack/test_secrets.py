@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from dotenv import dotenv_values
-from stack_files import ENV_EXAMPLE, REPO_ROOT
 
 from config import app_env as admin_app_env
+from devstack.settings import ENV_EXAMPLE, REPO_ROOT
 from file_api import app_env as file_api_app_env
 
 CHECK_SECRETS = REPO_ROOT / "scripts" / "check_secrets.py"

@@ -12,13 +12,15 @@ from __future__ import annotations
 import re
 import secrets
 import shlex
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import pytest
-from stack_files import ENV_EXAMPLE, REPO_ROOT, read_env_file
+from dotenv import dotenv_values
+
+from devstack.settings import ENV_EXAMPLE, REPO_ROOT
 
 DOCS = REPO_ROOT / "docs"
 TUTORIALS = {"en": DOCS / "tutorial.en.md", "ru": DOCS / "tutorial.ru.md"}
@@ -178,6 +180,13 @@ def make_calls(command: str) -> list[MakeCall]:
                 targets.append(argument.removesuffix(")"))
         calls.append(MakeCall(tuple(targets), tuple(variables)))
     return calls
+
+
+def make_calls_of(document: Tutorial) -> Iterator[tuple[Line, MakeCall]]:
+    """Every `make` invocation of the tutorial's commands, with its line."""
+    for line, command in commands(document):
+        for call in make_calls(command):
+            yield line, call
 
 
 def management_commands_named(command: str) -> list[str]:
@@ -354,27 +363,34 @@ def test_every_line_of_a_sh_block_is_one_complete_command(path: Path) -> None:
 # --- Everything named exists ---
 
 
+def unknown_make_names(
+    path: Path, names: Callable[[MakeCall], Iterable[str]], known: frozenset[str], problem: str
+) -> list[str]:
+    """A `problem` (formatted with the name) for each name of the tutorial's make calls not `known`."""
+    return [
+        f"{line}: {problem.format(name=name)}"
+        for line, call in make_calls_of(tutorial(path))
+        for name in names(call)
+        if name not in known
+    ]
+
+
 @each_tutorial
 def test_every_make_target_is_a_target_of_the_makefile(path: Path) -> None:
-    problems = [
-        f"{line}: `make {target}`: no such target in the Makefile"
-        for line, command in commands(tutorial(path))
-        for call in make_calls(command)
-        for target in call.targets
-        if target not in makefile_targets()
-    ]
+    problems = unknown_make_names(
+        path, lambda call: call.targets, makefile_targets(), "`make {name}`: no such target in the Makefile"
+    )
     assert not problems, report(problems)
 
 
 @each_tutorial
 def test_every_variable_given_to_make_is_one_the_makefile_reads(path: Path) -> None:
-    problems = [
-        f"{line}: `{variable}=`: the Makefile never reads $({variable})"
-        for line, command in commands(tutorial(path))
-        for call in make_calls(command)
-        for variable, _value in call.variables
-        if variable not in makefile_variables()
-    ]
+    problems = unknown_make_names(
+        path,
+        lambda call: [variable for variable, _value in call.variables],
+        makefile_variables(),
+        "`{name}=`: the Makefile never reads $({name})",
+    )
     assert not problems, report(problems)
 
 
@@ -396,7 +412,7 @@ def test_every_management_command_exists(path: Path) -> None:
 
 @each_tutorial
 def test_every_setting_of_a_dotenv_block_is_a_setting_of_env_example(path: Path) -> None:
-    settings = read_env_file(ENV_EXAMPLE)
+    settings = dotenv_values(ENV_EXAMPLE)
     problems = []
     for block in tutorial(path).blocks_in(SETTINGS):
         for line in block.lines:

@@ -5,8 +5,10 @@ one pass fails the suite until the test is taken off this list.
 
 from dataclasses import dataclass
 
-ALL = ("local", "s3", "minio", "file_api")
-REMOTE = ("s3", "minio", "file_api")
+from file_storage.config import BACKENDS
+
+ALL = BACKENDS
+REMOTE = tuple(backend for backend in BACKENDS if backend != "local")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import httpx
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from devstack.settings import REPO_ROOT
+
 PACKAGE = "django_file_storage_tests"
 SDIST_FOLDER = "tests/file_storage/"
 

@@ -5,6 +5,8 @@ One implementation serves both uses:
   `.dev/` (see `devstack.__main__`);
 - the pytest plugin `devstack.pytest_plugin`: a throwaway stack on free ports for the test session.
 
-Services are small classes in `devstack.services` (Postgres, SeaweedFS, FileAPI), started in the order of
-`SERVICES` by `devstack.stack.Stack`; settings come from `devstack.settings`.
+The five services (Postgres, SeaweedFS, FileAPI, the admin, nginx) are small classes, one module each in
+`devstack.services`, started in the order of `SERVICES` by `devstack.stack.Stack`; the processes they run
+are started, watched and stopped by PID through `devstack.processes`; settings come from
+`devstack.settings`.
 """

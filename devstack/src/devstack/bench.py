@@ -32,9 +32,9 @@ from pathlib import Path
 import psutil
 
 from devstack.bench_results import ENVIRONMENT_VARIABLE, Figure, read
+from devstack.services import storage_backends
 from devstack.settings import REPO_ROOT
 
-ADMIN_BACKENDS = ("local", "s3", "minio", "file_api")
 QUICK_SIZE = 64  # MiB
 FULL_SIZE = 1024
 TAIL_LINES = 20  # of a failed benchmark's output, on the page
@@ -377,6 +377,7 @@ def positive(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+    admin_backends = storage_backends()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--size", type=positive, help=f"film size in MiB (default {FULL_SIZE}; BENCH_QUICK=1: {QUICK_SIZE})"
@@ -388,7 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--backends",
         nargs="+",
-        choices=ADMIN_BACKENDS,
+        choices=admin_backends,
         help="the admin widget's backends (default all; BENCH_QUICK=1: file_api)",
     )
     parser.add_argument("--output", type=Path, default=REPO_ROOT / "docs" / "benchmarks.md")
@@ -397,7 +398,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = Options(
         quick=quick,
         size=args.size or (QUICK_SIZE if quick else FULL_SIZE),
-        backends=args.backends or (["file_api"] if quick else list(ADMIN_BACKENDS)),
+        backends=args.backends or (["file_api"] if quick else list(admin_backends)),
     )
     if args.only:  # what is named runs, quick or not
         selected, left_out = [benchmark for benchmark in BENCHMARKS if benchmark.name in args.only], []

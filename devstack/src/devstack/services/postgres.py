@@ -1,0 +1,160 @@
+"""Postgres: the system's binaries, a cluster of the stack's own, the services' roles and databases made by
+the init script the Postgres image of Compose runs."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import psycopg
+from psycopg import sql
+
+from devstack.processes import ServiceError, pid_alive, system_environment, terminate
+from devstack.services.base import Service
+from devstack.settings import HOST, REPO_ROOT, StackConfig
+
+
+class Postgres(Service):
+    """The system's Postgres, run as the `postgres` OS user when we are root (it refuses to run as root)."""
+
+    name = "postgres"
+    port_setting = "POSTGRES_PORT"
+    INIT_SCRIPT = REPO_ROOT / "postgres" / "init" / "10-create-databases.sh"
+    host = HOST
+
+    def __init__(self, config: StackConfig) -> None:
+        super().__init__(config)
+        self.user = config.get("POSTGRES_USER")
+        self.password = config.get("POSTGRES_PASSWORD")
+        self.dir = config.state_dir / "postgres"
+        self.data = self.dir / "data"
+
+    @property
+    def address(self) -> str:
+        return f"postgresql://{self.user}@{HOST}:{self.port}/"
+
+    def url(self, dbname: str) -> str:
+        """SQLAlchemy URL of one database, password included."""
+        credentials = f"{quote(self.user, safe='')}:{quote(self.password, safe='')}"
+        return f"postgresql+psycopg://{credentials}@{HOST}:{self.port}/{dbname}"
+
+    def connect(self, dbname: str = "postgres") -> psycopg.Connection[tuple[Any, ...]]:
+        return psycopg.connect(
+            host=HOST, port=self.port, user=self.user, password=self.password, dbname=dbname, autocommit=True
+        )
+
+    def create_database(self, name: str, owner: str | None = None) -> str:
+        """Create the database (owned by `owner`, a service's role, if given) unless it exists; returns
+        its SQLAlchemy URL."""
+        create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if owner is not None:
+            create += sql.SQL(" OWNER {}").format(sql.Identifier(owner))
+        with self.connect() as conn:
+            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+                with contextlib.suppress(psycopg.errors.DuplicateDatabase):  # created concurrently
+                    conn.execute(create)
+        return self.url(name)
+
+    def _binary(self, tool: str) -> Path:
+        # The newest installed version (directories are named 15, 16..., older ones 9.6).
+        found = sorted(
+            Path("/usr/lib/postgresql").glob(f"*/bin/{tool}"),
+            key=lambda path: [int(part) for part in path.parts[-3].split(".") if part.isdigit()],
+        )
+        if not found:
+            raise ServiceError(f"{tool} not found under /usr/lib/postgresql: apt-get install postgresql")
+        return found[-1]
+
+    def _run(self, tool: str, *args: str) -> int:
+        command = [str(self._binary(tool)), *args]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        with self.log.open("ab") as log:  # the tool's messages go next to the server's own log
+            return subprocess.run(
+                command, cwd=self.dir, stdout=log, stderr=subprocess.STDOUT, check=False
+            ).returncode
+
+    def _prepare_dirs(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        self.log.touch()
+        if os.geteuid() != 0:
+            return
+        owner = pwd.getpwnam("postgres")
+        for path in (self.dir, self.log):
+            os.chown(path, owner.pw_uid, owner.pw_gid)
+        probe = ["test", "-w", str(self.dir), "-a", "-w", str(self.log)]
+        if subprocess.run(["runuser", "-u", "postgres", "--", *probe], cwd="/", check=False).returncode:
+            raise ServiceError(
+                f"the postgres OS user cannot reach {self.dir} (a parent directory is private, e.g. /root): "
+                "set DEV_STATE_DIR to a directory it can read, e.g. /var/tmp/cinema-dev"
+            )
+
+    def _initdb(self) -> None:
+        shutil.rmtree(self.data, ignore_errors=True)  # left over from a failed initdb
+        fd, pwfile = tempfile.mkstemp(dir=self.dir)  # 0600: only its owner may read the password
+        try:
+            with os.fdopen(fd, "w") as file:
+                file.write(self.password + "\n")
+            if os.geteuid() == 0:
+                shutil.chown(pwfile, "postgres")
+            args = ["-D", str(self.data), "-U", self.user, f"--pwfile={pwfile}", "-A", "scram-sha-256"]
+            args += ["-E", "UTF8", "--no-locale", *(["--no-sync"] if self.config.throwaway else [])]
+            if self._run("initdb", *args) != 0:
+                raise self.error("initdb failed")
+        finally:
+            os.unlink(pwfile)
+
+    def start(self) -> None:
+        self._prepare_dirs()
+        if not (self.data / "PG_VERSION").exists():
+            self._initdb()
+        # No unix socket: its path has length and permission pitfalls, and TCP is all we use.
+        options = f"-c listen_addresses={HOST} -p {self.port} -c unix_socket_directories=''"
+        if self.config.throwaway:  # test data is disposable: trade durability for speed
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        wait = ["-w", "-t", str(int(self.ready_timeout))]
+        if self._run(
+            "pg_ctl", "-D", str(self.data), "-l", str(self.log), *wait, "-s", "-o", options, "start"
+        ):
+            raise self.error("pg_ctl start failed")
+        self._create_service_databases()
+
+    def _create_service_databases(self) -> None:
+        if self.run_init_script():
+            raise self.error(f"{self.INIT_SCRIPT.relative_to(REPO_ROOT)} failed")
+
+    def run_init_script(self, overrides: Mapping[str, str] = {}) -> int:
+        """Runs the init script the Postgres image of Compose runs (the services' roles and databases)
+        against this server, with the stack's settings and `overrides`; its output goes to the log."""
+        bin_dir = self._binary("psql").parent
+        env = system_environment() | dict(self.config.env) | dict(overrides)
+        env |= {"PGHOST": HOST, "PGPORT": str(self.port), "PGPASSWORD": self.password}
+        env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+        with self.log.open("ab") as log:
+            return subprocess.run(
+                [str(self.INIT_SCRIPT)], env=env, stdout=log, stderr=subprocess.STDOUT, check=False
+            ).returncode
+
+    def pid(self) -> int | None:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            pid = int((self.data / "postmaster.pid").read_text().split()[0])
+            if pid_alive(pid):
+                return pid
+        return None
+
+    def stop(self) -> None:
+        pid = self.pid()
+        if pid is None:
+            return
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "-s", "stop")
+        if pid_alive(pid):
+            terminate(pid, 5)
