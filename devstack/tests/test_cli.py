@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -97,10 +98,48 @@ def test_a_stale_pid_file_is_cleaned_up(devstack: Run, env: dict[str, str]) -> N
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root runs Postgres as another OS user")
-def test_a_state_dir_postgres_cannot_reach_is_explained(
+def test_a_state_dir_postgres_cannot_enter_keeps_its_cluster_in_the_postgres_home(
     devstack: Run, env: dict[str, str], tmp_path: Path
 ) -> None:
-    env["DEV_STATE_DIR"] = str(tmp_path / "state")  # pytest's tmp_path is 0700, owned by root
+    state = tmp_path / "state"  # pytest's tmp_path is 0700, owned by root: like a clone in /root
+    env["DEV_STATE_DIR"] = str(state)
+    link = state / "postgres"
+    try:
+        first = devstack("up", "postgres")
+        assert first.returncode == 0, first.stderr
+        cluster = link.resolve()
+        assert link.is_symlink()
+        assert cluster.parent == Path(pwd.getpwnam("postgres").pw_dir) / "devstack"
+        assert f"postgres: the cluster is in {cluster}" in first.stderr
+        postgres = Postgres(persistent_config(env))
+        with postgres.connect() as conn:
+            conn.execute("CREATE TABLE kept (value text)")
+        assert devstack("down").returncode == 0
+        assert devstack("up", "postgres").returncode == 0
+        with postgres.connect() as conn:
+            assert conn.execute("SELECT count(*) FROM kept").fetchone() == (0,)
+
+        assert devstack("down").returncode == 0
+        shutil.rmtree(state)  # "delete .dev/ to start afresh"
+        assert devstack("up", "postgres").returncode == 0
+        assert link.resolve() == cluster
+        with postgres.connect() as conn:
+            assert conn.execute("SELECT to_regclass('kept')").fetchone() == (None,)
+    finally:
+        devstack("down")
+        shutil.rmtree(link.resolve(), ignore_errors=True)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs Postgres as another OS user")
+def test_a_cluster_postgres_can_no_longer_reach_is_explained(
+    devstack: Run, env: dict[str, str], tmp_path: Path
+) -> None:
+    state = tmp_path / "state"  # pytest's tmp_path is 0700, owned by root
+    (state / "postgres" / "data").mkdir(parents=True)
+    (state / "postgres" / "data" / "PG_VERSION").write_text(
+        "15\n"
+    )  # made while it was reachable: never moved
+    env["DEV_STATE_DIR"] = str(state)
     result = devstack("up", "postgres")
     assert result.returncode == 1
     assert "the postgres OS user cannot reach" in result.stderr

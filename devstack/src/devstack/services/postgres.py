@@ -4,10 +4,12 @@ the init script the Postgres image of Compose runs."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -34,8 +36,13 @@ class Postgres(Service):
         super().__init__(config)
         self.user = config.get("POSTGRES_USER")
         self.password = config.get("POSTGRES_PASSWORD")
+        # A link to the postgres OS user's home when the state directory is out of its reach (_relocate).
         self.dir = config.state_dir / "postgres"
-        self.data = self.dir / "data"
+
+    @property
+    def data(self) -> Path:
+        """The cluster's data directory by its real path: the one the postgres OS user can enter."""
+        return self.dir.resolve() / "data"
 
     @property
     def address(self) -> str:
@@ -79,28 +86,60 @@ class Postgres(Service):
             command = ["runuser", "-u", "postgres", "--", *command]
         with self.log.open("ab") as log:  # the tool's messages go next to the server's own log
             return subprocess.run(
-                command, cwd=self.dir, stdout=log, stderr=subprocess.STDOUT, check=False
+                command, cwd=self.dir.resolve(), stdout=log, stderr=subprocess.STDOUT, check=False
             ).returncode
 
     def _prepare_dirs(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.log.parent.mkdir(parents=True, exist_ok=True)
-        self.log.touch()
         if os.geteuid() != 0:
+            self.log.touch()
             return
+        if not self.dir.is_symlink() and not self._postgres_may("-x", self.dir.parent):
+            self._relocate()
+        self.log.touch()
         owner = pwd.getpwnam("postgres")
         for path in (self.dir, self.log):
             os.chown(path, owner.pw_uid, owner.pw_gid)
-        probe = ["test", "-w", str(self.dir), "-a", "-w", str(self.log)]
-        if subprocess.run(["runuser", "-u", "postgres", "--", *probe], cwd="/", check=False).returncode:
+        if not (self._postgres_may("-w", self.dir) and self._postgres_may("-w", self.log)):
             raise ServiceError(
-                f"the postgres OS user cannot reach {self.dir} (a parent directory is private, e.g. /root): "
+                f"the postgres OS user cannot reach {self.dir.resolve()} (a parent directory is private): "
                 "set DEV_STATE_DIR to a directory it can read, e.g. /var/tmp/cinema-dev"
             )
 
+    @staticmethod
+    def _postgres_may(test_flag: str, path: Path) -> bool:
+        """Whether the postgres OS user passes `test <test_flag> path` (-x: may enter, -w: may write)."""
+        probe = ["runuser", "-u", "postgres", "--", "test", test_flag, str(path.resolve())]
+        return subprocess.run(probe, cwd="/", check=False).returncode == 0
+
+    def _relocate(self) -> None:
+        """A root's clone in /root: Postgres refuses to run as root, and its own OS user may not enter
+        /root. The cluster then lives in that user's home, one directory per state directory, and the
+        state directory keeps a link to it (and to its log), so `make dev-down`, `make dev-logs` and
+        deleting `.dev/` (the next start finds no link and makes a new cluster) work as before."""
+        if (self.dir / "data" / "PG_VERSION").exists():
+            return  # a cluster made while its parents were readable: never moved, the error explains
+        home = Path(pwd.getpwnam("postgres").pw_dir) / "devstack"
+        target = home / hashlib.sha256(str(self.dir.absolute()).encode()).hexdigest()[:16]
+        shutil.rmtree(target, ignore_errors=True)  # a cluster whose link went with a deleted .dev/
+        target.mkdir(parents=True)
+        for path in (home, target):
+            shutil.chown(path, "postgres", "postgres")
+        target.chmod(0o700)
+        shutil.rmtree(self.dir)  # holds no cluster (checked above): nothing to keep
+        self.dir.symlink_to(target, target_is_directory=True)
+        self.log.unlink(missing_ok=True)
+        self.log.symlink_to(target / self.log.name)
+        print(
+            f"postgres: the cluster is in {target} ({self.dir} links to it): the postgres OS user "
+            f"cannot enter {self.config.state_dir}",
+            file=sys.stderr,
+        )
+
     def _initdb(self) -> None:
         shutil.rmtree(self.data, ignore_errors=True)  # left over from a failed initdb
-        fd, pwfile = tempfile.mkstemp(dir=self.dir)  # 0600: only its owner may read the password
+        fd, pwfile = tempfile.mkstemp(dir=self.dir.resolve())  # 0600: only its owner may read the password
         try:
             with os.fdopen(fd, "w") as file:
                 file.write(self.password + "\n")
@@ -123,7 +162,7 @@ class Postgres(Service):
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         wait = ["-w", "-t", str(int(self.ready_timeout))]
         if self._run(
-            "pg_ctl", "-D", str(self.data), "-l", str(self.log), *wait, "-s", "-o", options, "start"
+            "pg_ctl", "-D", str(self.data), "-l", str(self.log.resolve()), *wait, "-s", "-o", options, "start"
         ):
             raise self.error("pg_ctl start failed")
         self._create_service_databases()
