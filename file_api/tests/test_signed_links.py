@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from file_api.config import Settings
-from file_api.signing import signature
+from signed_links import signature
 
 MINUTE = 60
 

@@ -11,7 +11,7 @@ The format, the one definition of it (only FileAPI issues and checks grants):
         key     = FILE_API_URL_SIGNING_KEY, UTF-8 encoded
         message = f"upload-grant:{U}:{E}", ASCII
 
-The "upload-grant:" prefix separates grants from download links (signing.py signs f"{short_name}:{E}"
+The "upload-grant:" prefix separates grants from download links (signed_links signs f"{short_name}:{E}"
 with the same key, and a short_name holds no ":"), so neither can be passed off as the other. The grant
 names its upload so that a grant of another upload is told apart (403) from a forged one (401). It is
 sent as `Authorization: Bearer {grant}` and accepted only by the routes of that one upload session.

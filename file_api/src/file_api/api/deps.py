@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from file_api.config import Settings
 from file_api.models import SHORT_NAME_PATTERN, StoredFile, UploadSession
 from file_api.resumable import find_session
-from file_api.signing import MIN_KEY_LENGTH, LinkRefused, check_link
 from file_api.storage import ObjectStore
 from file_api.upload_grants import GrantRefused, check_grant
+from signed_links import MIN_KEY_LENGTH, LinkRefused, check_link
 
 
 def get_settings(request: Request) -> Settings:

@@ -32,8 +32,8 @@ from file_api.downloads import (
 )
 from file_api.models import StoredFile
 from file_api.schemas import ErrorOut, FileList, FileOut, ValidationErrorOut
-from file_api.signing import signed_query
 from file_api.uploads import FILE_FIELD, MultipartFileStream, store_upload
+from signed_links import signed_query
 
 router = APIRouter(prefix="/api/v1", tags=["files"])
 
