@@ -30,10 +30,11 @@ def test_metadata_matches_the_upload_answer(
 
 
 @pytest.mark.anyio
-async def test_metadata_of_unknown_file_is_404(app_client: httpx.AsyncClient, auth: dict[str, str]) -> None:
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+async def test_unknown_file_is_404(app_client: httpx.AsyncClient, auth: dict[str, str], method: str) -> None:
     unknown = shortuuid.uuid()
 
-    response = await app_client.get(f"/api/v1/files/{unknown}", headers=auth)
+    response = await app_client.request(method, f"/api/v1/files/{unknown}", headers=auth)
 
     assert response.status_code == 404
     assert response.json() == {"detail": f"no file with short_name '{unknown}'"}
@@ -118,16 +119,6 @@ def test_delete_removes_row_and_object(
     assert api.get(f"/api/v1/files/{uploaded['short_name']}", headers=auth).status_code == 404
     assert api.get(uploaded["url"]).status_code == 404  # the signed link outlives the file: still 404
     assert uploaded["short_name"] not in object_keys()
-
-
-@pytest.mark.anyio
-async def test_delete_of_unknown_file_is_404(app_client: httpx.AsyncClient, auth: dict[str, str]) -> None:
-    unknown = shortuuid.uuid()
-
-    response = await app_client.delete(f"/api/v1/files/{unknown}", headers=auth)
-
-    assert response.status_code == 404
-    assert response.json() == {"detail": f"no file with short_name '{unknown}'"}
 
 
 def test_delete_needs_the_token(

@@ -91,12 +91,21 @@ def complete_path(upload: dict[str, Any]) -> str:
 
 
 @pytest.fixture
-def session_rows(file_api_db: Engine) -> Callable[[], set[uuid.UUID]]:
-    def ids() -> set[uuid.UUID]:
-        with file_api_db.connect() as connection:
-            return set(connection.scalars(select(UploadSession.id)))
+def traces_of(
+    file_api_db: Engine, incomplete_uploads: Callable[[], set[IncompleteUpload]]
+) -> Callable[[dict[str, Any]], set[str]]:
+    """What is left of an upload: "session" while its row is in upload_session, "S3 upload" while S3 holds
+    its multipart upload."""
 
-    return ids
+    def traces(upload: dict[str, Any]) -> set[str]:
+        with file_api_db.connect() as connection:
+            sessions = set(connection.scalars(select(UploadSession.id)))
+        left = {"session"} if uuid.UUID(upload["upload_id"]) in sessions else set()
+        if any(s3_upload.key == upload["short_name"] for s3_upload in incomplete_uploads()):
+            left.add("S3 upload")
+        return left
+
+    return traces
 
 
 @pytest.fixture
@@ -113,9 +122,8 @@ def test_parts_sent_in_parallel_out_of_order_complete_into_the_file(
     send_part: PartSender,
     api: httpx.Client,
     auth: dict[str, str],
-    session_rows: Callable[[], set[uuid.UUID]],
     stored_row: Callable[[str], Any],
-    incomplete_uploads: Callable[[], set[IncompleteUpload]],
+    traces_of: Callable[[dict[str, Any]], set[str]],
 ) -> None:
     upload = open_upload()
     assert (upload["size"], upload["part_size"], upload["part_count"]) == (len(FILM), PART_SIZE, 3)
@@ -143,8 +151,7 @@ def test_parts_sent_in_parallel_out_of_order_complete_into_the_file(
     assert (stored["content_type"], stored["sha256"]) == ("video/mp4", None)
     assert api.get(stored["url"]).content == FILM
     assert stored_row(upload["short_name"]) is not None
-    assert uuid.UUID(upload["upload_id"]) not in session_rows()
-    assert not any(left.key == upload["short_name"] for left in incomplete_uploads())
+    assert traces_of(upload) == set()
 
 
 def test_resumed_upload_lists_the_parts_sent_and_sends_only_the_rest(
@@ -429,18 +436,16 @@ def test_delete_aborts_the_s3_upload_and_deletes_the_session(
     send_part: PartSender,
     api: httpx.Client,
     auth: dict[str, str],
-    session_rows: Callable[[], set[uuid.UUID]],
-    incomplete_uploads: Callable[[], set[IncompleteUpload]],
+    traces_of: Callable[[dict[str, Any]], set[str]],
 ) -> None:
     upload = open_upload()
     assert send_part(upload, 1).status_code == 200
-    assert any(left.key == upload["short_name"] for left in incomplete_uploads())
+    assert traces_of(upload) == {"session", "S3 upload"}
 
     deleted = api.delete(f"/api/v1/uploads/{upload['upload_id']}", headers=auth)
 
     assert deleted.status_code == 204
-    assert not any(left.key == upload["short_name"] for left in incomplete_uploads())
-    assert uuid.UUID(upload["upload_id"]) not in session_rows()
+    assert traces_of(upload) == set()
     assert api.delete(f"/api/v1/uploads/{upload['upload_id']}", headers=auth).status_code == 404
 
 
