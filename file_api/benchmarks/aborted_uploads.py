@@ -12,23 +12,21 @@ anyio keeps an idle worker thread for 10 s and only retires it when another task
     uv run python file_api/benchmarks/aborted_uploads.py --count 200
 """
 
-import argparse
 import dataclasses
 import random
-import threading
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 import httpx
 import psutil
+from films import bench_stack, parse_options, pid_of
 from sqlalchemy import create_engine, text
 
 from devstack import broken_uploads
 from devstack.bench_results import record
+from devstack.measure import peak_rss
 from devstack.services import FileAPI, Postgres, SeaweedFS
-from devstack.testing import running, throwaway
 
 MiB = 1024**2
 MB = 1000**2
@@ -47,24 +45,14 @@ class Sample:
         return cls(process.num_threads(), process.memory_info().rss)
 
 
-@contextmanager
-def peak(process: psutil.Process, interval: float = 0.05) -> Iterator[Sample]:
-    """The largest thread count and RSS of the process while the block runs."""
-    highest = Sample.of(process)
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.wait(interval):
-            now = Sample.of(process)
-            highest.threads, highest.rss = max(highest.threads, now.threads), max(highest.rss, now.rss)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    try:
-        yield highest
-    finally:
-        done.set()
-        sampler.join()
+def most_threads_until_done(
+    process: psutil.Process, running: list[Future[object]], interval: float = 0.05
+) -> int:
+    """The largest thread count of the process seen until every future is done, polled every `interval`."""
+    most = process.num_threads()
+    while wait(running, timeout=interval).not_done:
+        most = max(most, process.num_threads())
+    return most
 
 
 def settle(process: psutil.Process, poke: Callable[[], object], timeout: float = 120) -> Sample:
@@ -82,48 +70,46 @@ def settle(process: psutil.Process, poke: Callable[[], object], timeout: float =
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=200, help="aborted uploads (default 200)")
-    parser.add_argument("--concurrency", type=int, default=8, help="uploads at a time (default 8)")
-    parser.add_argument("--limit", type=int, default=64, help="FileAPI's size limit in MiB (default 64)")
-    parser.add_argument("--seed", type=int, default=9, help="random cut points (default 9)")
-    args = parser.parse_args()
+    args = parse_options(
+        __doc__,
+        count=(200, "aborted uploads"),
+        concurrency=(8, "uploads at a time"),
+        limit=(64, "FileAPI's size limit in MiB"),
+        seed=(9, "random cut points"),
+    )
     limit = args.limit * MiB
     rng = random.Random(args.seed)  # noqa: S311 (cut points, not secrets)
 
-    with throwaway() as base:
-        config = dataclasses.replace(base, env={**base.env, "FILE_API_MAX_UPLOAD_BYTES": str(limit)})
-        with (
-            running(Postgres(config)) as postgres,
-            running(SeaweedFS(config)) as s3,
-            running(FileAPI(config)) as file_api,
-            httpx.Client(base_url=file_api.base_url, timeout=600) as client,
-        ):
-            pid = file_api.pid()
-            if pid is None:
-                raise SystemExit("FileAPI is not running")
-            process = psutil.Process(pid)
+    with (
+        bench_stack(FILE_API_MAX_UPLOAD_BYTES=str(limit)) as stack,
+        httpx.Client(base_url=stack.file_api.base_url, timeout=600) as client,
+    ):
+        file_api, pid = stack.file_api, pid_of(stack.file_api)
+        process = psutil.Process(pid)
 
-            def poke() -> None:
-                client.get("/api/v1/health").raise_for_status()
+        def poke() -> None:
+            client.get("/api/v1/health").raise_for_status()
 
-            # One complete upload first: the idle numbers then include what any upload loads.
-            client.post(
-                "/api/v1/",
-                headers={"Authorization": f"Bearer {file_api.token}"},
-                files={"file": ("warm-up.mp4", rng.randbytes(limit // 2))},
-            ).raise_for_status()
-            idle = settle(process, poke)
+        # One complete upload first: the idle numbers then include what any upload loads.
+        client.post(
+            "/api/v1/",
+            headers={"Authorization": f"Bearer {file_api.token}"},
+            files={"file": ("warm-up.mp4", rng.randbytes(limit // 2))},
+        ).raise_for_status()
+        idle = settle(process, poke)
 
-            uploads = [_aborted_upload(kind, file_api, limit, rng) for kind in _kinds(args.count)]
-            started = time.perf_counter()
-            with peak(process) as highest, ThreadPoolExecutor(args.concurrency) as clients:
-                statuses = list(clients.map(lambda send: send(), uploads))
-            seconds = time.perf_counter() - started
-            after = settle(process, poke)
+        uploads = [_aborted_upload(kind, file_api, limit, rng) for kind in _kinds(args.count)]
+        started = time.perf_counter()
+        with peak_rss(pid) as rss_peak, ThreadPoolExecutor(args.concurrency) as clients:
+            sent = [clients.submit(send) for send in uploads]
+            most_threads = most_threads_until_done(process, sent)
+        highest = Sample(most_threads, rss_peak[pid])  # RSS: the largest sampled while the uploads ran
+        statuses = [upload.result() for upload in sent]
+        seconds = time.perf_counter() - started
+        after = settle(process, poke)
 
-            bucket, database = config.get("FILE_API_BUCKET"), config.get("FILE_API_DB_NAME")
-            leftovers = _leftovers(s3, postgres, bucket, database)
+        bucket, database = stack.config.get("FILE_API_BUCKET"), stack.config.get("FILE_API_DB_NAME")
+        leftovers = _leftovers(stack.s3, stack.postgres, bucket, database)
 
     answered = {status: statuses.count(status) for status in sorted(set(statuses), key=str)}
     print(f"{args.count} aborted uploads in {seconds:.1f} s, {args.concurrency} at a time: {answered}")

@@ -11,7 +11,6 @@ Numbers only; it asserts nothing but the length of what arrived.
     uv run python file_api/benchmarks/download_throughput.py --size 1024 --runs 3
 """
 
-import argparse
 import os
 import statistics
 import time
@@ -19,39 +18,26 @@ from collections.abc import Callable
 
 import httpx
 from boto3.s3.transfer import TransferConfig
-from films import GeneratedFilm, link_path, s3_reader, store_film
+from films import GeneratedFilm, bench_stack, link_path, parse_options, pid_of, s3_reader, store_film
 
 from devstack.bench_results import record
 from devstack.measure import peak_rss
-from devstack.services import FileAPI, Nginx, Postgres, SeaweedFS
-from devstack.testing import running, throwaway
 
 MiB = 1024**2
 TRANSFER_MANAGER = TransferConfig(max_concurrency=10, multipart_chunksize=8 * MiB)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=1024, help="film size in MiB (default 1024)")
-    parser.add_argument("--runs", type=int, default=3, help="downloads each way (default 3)")
-    args = parser.parse_args()
+    args = parse_options(__doc__, size=(1024, "film size in MiB"), runs=(3, "downloads each way"))
     size: int = args.size * MiB
 
-    with (
-        throwaway() as config,
-        running(Postgres(config)),
-        running(SeaweedFS(config)) as s3,
-        running(FileAPI(config)) as file_api,
-        running(Nginx(config)) as nginx,
-        httpx.Client(timeout=600) as client,
-    ):
-        pids = file_api.pid(), nginx.pid()
-        if None in pids:
-            raise SystemExit("FileAPI or nginx is not running")
+    with bench_stack(with_nginx=True) as stack, httpx.Client(timeout=600) as client:
+        file_api, nginx = stack.file_api, stack.nginx
+        pids = pid_of(file_api), pid_of(nginx)
         stored = store_film(client, file_api, GeneratedFilm(size))
         link = link_path(stored["url"])
-        s3_client = s3_reader(s3)
-        bucket = config.get("FILE_API_BUCKET")
+        s3_client = s3_reader(stack.s3)
+        bucket = stack.config.get("FILE_API_BUCKET")
 
         def with_boto3() -> int:
             with open(os.devnull, "wb") as sink:
@@ -78,7 +64,7 @@ def main() -> None:
         peaks: dict[str, list[int]] = {name: [0, 0] for name in ways}
         for _ in range(args.runs):
             for name, download in ways.items():
-                with peak_rss(*pids) as peak:  # type: ignore[arg-type]
+                with peak_rss(*pids) as peak:
                     started = time.perf_counter()
                     received = download()
                     seconds[name].append(time.perf_counter() - started)

@@ -1,14 +1,66 @@
-"""What the FileAPI benchmarks share: a generated film, stored through FileAPI, and how to read it back."""
+"""What the FileAPI benchmarks share: their options, a throwaway stack, a generated film stored through
+FileAPI, and how to read it back."""
 
+import argparse
+import dataclasses
 import hashlib
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import httpx
 from botocore.config import Config
 
-from devstack.services import FileAPI, SeaweedFS
+from devstack.services import FileAPI, Nginx, Postgres, SeaweedFS, Service
+from devstack.settings import StackConfig
+from devstack.testing import running, throwaway
 
 MiB = 1024**2
+
+
+def parse_options(doc: str, **options: tuple[int, str]) -> argparse.Namespace:
+    """The command line of a benchmark: the first line of its docstring, then integer options given as
+    `name=(default, help)`, each shown with its default."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    for name, (default, help_text) in options.items():
+        parser.add_argument(f"--{name}", type=int, default=default, help=f"{help_text} (default {default})")
+    return parser.parse_args()
+
+
+@dataclasses.dataclass(frozen=True)
+class BenchStack:
+    config: StackConfig
+    postgres: Postgres
+    s3: SeaweedFS
+    file_api: FileAPI
+    nginx_if_started: Nginx | None
+
+    @property
+    def nginx(self) -> Nginx:
+        if self.nginx_if_started is None:
+            raise RuntimeError("this stack was started without nginx")
+        return self.nginx_if_started
+
+
+@contextmanager
+def bench_stack(*, with_nginx: bool = False, **env: str) -> Iterator[BenchStack]:
+    """A throwaway stack on 127.0.0.1: Postgres, SeaweedFS, FileAPI (its environment with `env` on top) and,
+    if asked, nginx; stopped and removed on exit."""
+    with throwaway() as base, ExitStack() as services:
+        config = dataclasses.replace(base, env={**base.env, **env})
+        postgres = services.enter_context(running(Postgres(config)))
+        s3 = services.enter_context(running(SeaweedFS(config)))
+        file_api = services.enter_context(running(FileAPI(config)))
+        nginx = services.enter_context(running(Nginx(config))) if with_nginx else None
+        yield BenchStack(config, postgres, s3, file_api, nginx)
+
+
+def pid_of(service: Service) -> int:
+    """The service's process id; the benchmark stops if it is not running."""
+    pid = service.pid()
+    if pid is None:
+        raise SystemExit(f"{service.name} is not running")
+    return pid
 
 
 class GeneratedFilm:

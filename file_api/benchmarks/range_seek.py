@@ -13,16 +13,13 @@ but that both ways return the same bytes, of the length asked for.
     uv run python file_api/benchmarks/range_seek.py --size 1024 --count 500
 """
 
-import argparse
 import random
 import time
 
 import httpx
-from films import GeneratedFilm, link_path, s3_reader, store_film
+from films import GeneratedFilm, bench_stack, link_path, parse_options, s3_reader, store_film
 
 from devstack.bench_results import record
-from devstack.services import FileAPI, Nginx, Postgres, SeaweedFS
-from devstack.testing import running, throwaway
 
 MiB = 1024**2
 KiB = 1024
@@ -38,27 +35,21 @@ def percentile(times: list[float], fraction: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=1024, help="film size in MiB (default 1024)")
-    parser.add_argument("--count", type=int, default=500, help="ranges timed each way (default 500)")
-    parser.add_argument("--length", type=int, default=64, help="length of each range in KiB (default 64)")
-    parser.add_argument("--seed", type=int, default=7, help="random offsets (default 7)")
-    args = parser.parse_args()
+    args = parse_options(
+        __doc__,
+        size=(1024, "film size in MiB"),
+        count=(500, "ranges timed each way"),
+        length=(64, "length of each range in KiB"),
+        seed=(7, "random offsets"),
+    )
     size, length = args.size * MiB, args.length * KiB
     rng = random.Random(args.seed)  # noqa: S311 (offsets, not secrets)
 
-    with (
-        throwaway() as config,
-        running(Postgres(config)),
-        running(SeaweedFS(config)) as s3,
-        running(FileAPI(config)) as file_api,
-        running(Nginx(config)) as nginx,
-        httpx.Client(timeout=600) as client,
-    ):
-        stored = store_film(client, file_api, GeneratedFilm(size))
-        link = nginx.base_url + link_path(stored["url"])
-        s3_client = s3_reader(s3)
-        bucket, key = config.get("FILE_API_BUCKET"), stored["short_name"]
+    with bench_stack(with_nginx=True) as stack, httpx.Client(timeout=600) as client:
+        stored = store_film(client, stack.file_api, GeneratedFilm(size))
+        link = stack.nginx.base_url + link_path(stored["url"])
+        s3_client = s3_reader(stack.s3)
+        bucket, key = stack.config.get("FILE_API_BUCKET"), stored["short_name"]
 
         def through_nginx(start: int, end: int) -> bytes:
             answer = client.get(link, headers={"Range": f"bytes={start}-{end}"})

@@ -10,18 +10,15 @@ Numbers only; it asserts nothing.
     uv run python file_api/benchmarks/upload_throughput.py --size 1024 --runs 3
 """
 
-import argparse
 import statistics
 import time
 
 import httpx
 from boto3.s3.transfer import TransferConfig
-from films import GeneratedFilm, store_film
+from films import GeneratedFilm, bench_stack, parse_options, pid_of, store_film
 
 from devstack.bench_results import record
 from devstack.measure import peak_rss
-from devstack.services import FileAPI, Postgres, SeaweedFS
-from devstack.testing import running, throwaway
 
 MiB = 1024**2
 TRANSFER_MANAGER = TransferConfig(max_concurrency=10, multipart_chunksize=8 * MiB)
@@ -42,24 +39,16 @@ class WholeReads(GeneratedFilm):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=1024, help="film size in MiB (default 1024)")
-    parser.add_argument("--runs", type=int, default=3, help="uploads each way (default 3)")
-    args = parser.parse_args()
+    args = parse_options(__doc__, size=(1024, "film size in MiB"), runs=(3, "uploads each way"))
     size = args.size * MiB
 
     with (
-        throwaway() as config,
-        running(Postgres(config)),
-        running(SeaweedFS(config)) as s3,
-        running(FileAPI(config)) as file_api,
-        httpx.Client(base_url=file_api.base_url, timeout=600) as client,
+        bench_stack() as stack,
+        httpx.Client(base_url=stack.file_api.base_url, timeout=600) as client,
     ):
-        pid = file_api.pid()
-        if pid is None:
-            raise SystemExit("FileAPI is not running")
-        bucket = config.get("FILE_API_BUCKET")
-        s3_client = s3.boto3_client()
+        file_api, pid = stack.file_api, pid_of(stack.file_api)
+        bucket = stack.config.get("FILE_API_BUCKET")
+        s3_client = stack.s3.boto3_client()
         through_file_api: list[float] = []
         with_boto3: list[float] = []
         peak_memory = 0

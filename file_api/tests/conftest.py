@@ -1,9 +1,10 @@
-"""Fixtures of the FileAPI suite: a real FileAPI process on the harness's Postgres and SeaweedFS."""
+"""Fixtures of the FileAPI suite: a real FileAPI process on the harness's Postgres and SeaweedFS, and the same
+app served inside the test process (no socket) for what only checks HTTP semantics."""
 
 import dataclasses
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,26 @@ from file_api.storage import IncompleteUpload, ObjectStore
 def api(file_api_server: FileAPI) -> Iterator[httpx.Client]:
     """An HTTP client of the FileAPI process (real HTTP over 127.0.0.1)."""
     with httpx.Client(base_url=file_api_server.base_url, timeout=120) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    """The in-process tests run on asyncio, as uvicorn runs FileAPI; one event loop for the session."""
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+async def app_client(file_api_settings: Callable[..., Settings]) -> AsyncIterator[httpx.AsyncClient]:
+    """FileAPI's app called in this process through httpx's ASGI transport: no socket and no server process,
+    so a request takes milliseconds. The app's lifespan runs as under uvicorn, on the session FileAPI's
+    settings: the same real Postgres database and SeaweedFS bucket. For what FileAPI decides (Range,
+    conditional requests, refusals and their JSON); streaming, nginx and faults keep real sockets."""
+    app = create_app(file_api_settings())
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client,
+    ):
         yield client
 
 

@@ -1,11 +1,17 @@
 """Every input is answered deliberately: a 4xx with a JSON body of one shape, which the OpenAPI document
-describes. (test_fuzzing.py then throws generated input at every operation.)"""
+describes. In-process: these are FileAPI's own decisions. (test_fuzzing.py then throws generated input at
+every operation of the real process.)"""
 
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
+
+from file_api.models import SHORT_NAME_PATTERN
+
+# Every test here awaits the app in-process (conftest.py, app_client).
+pytestmark = pytest.mark.anyio
 
 SHORT_NAME_ROUTES = [
     ("GET", "/api/v1/download-stream/{}"),
@@ -24,42 +30,38 @@ BAD_SHORT_NAMES = [
 
 @pytest.mark.parametrize("short_name", BAD_SHORT_NAMES)
 @pytest.mark.parametrize(("method", "path"), SHORT_NAME_ROUTES)
-def test_malformed_short_name_is_422_before_any_query(
-    api: httpx.Client, auth: dict[str, str], method: str, path: str, short_name: str
+async def test_malformed_short_name_is_422_before_any_query(
+    app_client: httpx.AsyncClient, auth: dict[str, str], method: str, path: str, short_name: str
 ) -> None:
-    response = api.request(method, path.format(quote(short_name, safe="")), headers=auth)
+    response = await app_client.request(method, path.format(quote(short_name, safe="")), headers=auth)
 
     assert response.status_code == 422
     if method != "HEAD":
-        body = response.json()
-        assert body["detail"].startswith("invalid request: path.short_name: String should match pattern")
-        assert body["errors"] == [
-            {
-                "loc": ["path", "short_name"],
-                "msg": body["errors"][0]["msg"],
-                "type": "string_pattern_mismatch",
-            }
-        ]
+        mismatch = f"String should match pattern '{SHORT_NAME_PATTERN}'"
+        assert response.json() == {
+            "detail": f"invalid request: path.short_name: {mismatch}",
+            "errors": [{"loc": ["path", "short_name"], "msg": mismatch, "type": "string_pattern_mismatch"}],
+        }
         assert short_name not in response.text  # the input is not echoed back
 
 
-def test_unknown_route_is_json_404(api: httpx.Client) -> None:
-    response = api.get("/api/v2/films")
+async def test_unknown_route_is_json_404(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.get("/api/v2/films")
 
     assert response.status_code == 404
     assert response.json() == {"detail": "Not Found"}
 
 
-def test_unknown_method_is_json_405(api: httpx.Client, auth: dict[str, str]) -> None:
-    response = api.put("/api/v1/files", headers=auth)
+async def test_unknown_method_is_json_405(app_client: httpx.AsyncClient, auth: dict[str, str]) -> None:
+    response = await app_client.put("/api/v1/files", headers=auth)
 
     assert response.status_code == 405
     assert response.headers["allow"] == "GET"
     assert response.json() == {"detail": "Method Not Allowed"}
 
 
-def test_openapi_describes_every_error_answer(api: httpx.Client) -> None:
-    schema = api.get("/api/openapi.json").json()
+async def test_openapi_describes_every_error_answer(app_client: httpx.AsyncClient) -> None:
+    schema = (await app_client.get("/api/openapi.json")).json()
     components = schema["components"]["schemas"]
 
     for path, operations in schema["paths"].items():
@@ -81,8 +83,8 @@ def error_statuses(schema: dict[str, Any], method: str, path: str) -> set[int]:
     return {int(status) for status in schema["paths"][path][method]["responses"] if int(status) >= 400}
 
 
-def test_openapi_lists_what_each_operation_answers(api: httpx.Client) -> None:
-    schema = api.get("/api/openapi.json").json()
+async def test_openapi_lists_what_each_operation_answers(app_client: httpx.AsyncClient) -> None:
+    schema = (await app_client.get("/api/openapi.json")).json()
 
     assert error_statuses(schema, "post", "/api/v1/") == {400, 401, 413, 422, 503}
     assert error_statuses(schema, "get", "/api/v1/download-stream/{short_name}") == {

@@ -26,11 +26,7 @@ def test_health_is_503_when_s3_stops(
 
         response = client.get("/api/v1/health")
 
-    assert response.status_code == 503
-    body = response.json()
-    assert body["detail"] == "unavailable: s3"
-    assert body["checks"]["postgres"] == "ok"
-    assert body["checks"]["s3"].startswith("error: StorageUnavailable")
+    assert_unavailable(response, failed="s3", error="StorageUnavailable", working="postgres")
 
 
 def test_health_is_503_when_postgres_is_unreachable(
@@ -39,8 +35,14 @@ def test_health_is_503_when_postgres_is_unreachable(
     with in_process_api(file_api_settings(postgres_port=unused_tcp_port)) as client:
         response = client.get("/api/v1/health")
 
+    assert_unavailable(response, failed="postgres", error="OperationalError", working="s3")
+
+
+def assert_unavailable(response: httpx.Response, *, failed: str, error: str, working: str) -> None:
+    """A 503 that names the dependency that failed and why, and reports the other one as ok."""
     assert response.status_code == 503
     body = response.json()
-    assert body["detail"] == "unavailable: postgres"
-    assert body["checks"]["s3"] == "ok"
-    assert body["checks"]["postgres"].startswith("error: OperationalError")
+    assert set(body) == {"detail", "checks"}
+    assert body["detail"] == f"unavailable: {failed}"
+    assert body["checks"][working] == "ok"
+    assert body["checks"][failed].startswith(f"error: {error}: ")

@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 import httpx
 import pytest
@@ -65,12 +66,8 @@ def client_loop(site: str, token: str, stop: threading.Event, outcome: Outcome) 
         while not stop.is_set():
             content = os.urandom(int.from_bytes(os.urandom(2)) % (12 * MiB) + 1)
             digest = hashlib.sha256(content).hexdigest()
-            try:
-                upload = client.post("/api/v1/", files={"file": ("film.mp4", content)})
-            except httpx.TransportError:
-                outcome.record(None)
-                continue
-            if upload.status_code != 201:
+            upload = answered(partial(client.post, "/api/v1/", files={"file": ("film.mp4", content)}), 201)
+            if upload is None:
                 outcome.record(None)
                 continue
             stored = upload.json()
@@ -78,15 +75,21 @@ def client_loop(site: str, token: str, stop: threading.Event, outcome: Outcome) 
                 outcome.uploaded.add(stored["short_name"])
             outcome.record(stored["sha256"] == digest and stored["size"] == len(content), f"upload {stored}")
             path = str(httpx.URL(stored["url"]).copy_with(scheme=None, host=None, port=None))
-            try:
-                download = client.get(path)
-            except httpx.TransportError:
-                outcome.record(None)
-                continue
-            if download.status_code != 200:
+            download = answered(partial(client.get, path), 200)
+            if download is None:
                 outcome.record(None)
                 continue
             outcome.record(hashlib.sha256(download.content).hexdigest() == digest, f"download {path}")
+
+
+def answered(request: Callable[[], httpx.Response], expected_status: int) -> httpx.Response | None:
+    """The answer if the request completed with the status expected, None if it failed (the connection
+    dropped, or nginx answered an error while it noticed the killed instance)."""
+    try:
+        response = request()
+    except httpx.TransportError:
+        return None
+    return response if response.status_code == expected_status else None
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from file_api.downloads import (
     parse_range,
 )
 from file_api.models import SHORT_NAME_PATTERN
-from file_api.signing import LinkRefused, check_link, signature, signed_query
 from file_api.uploads import clean_filename
+from signed_links import LinkRefused, check_link, signature, signed_query
 
 KEY = "k" * 32
 

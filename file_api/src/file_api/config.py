@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import URL
 
 from file_api.app_env import AppEnv, public_or_weak_secrets
-from file_api.signing import MIN_KEY_LENGTH
+from signed_links import MIN_KEY_LENGTH
 
 GiB = 1024**3
 HOUR = 3600

@@ -101,7 +101,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     def invalid_request(errors: list[InvalidInput]) -> JSONResponse:
         summary = "; ".join(".".join(map(str, e.loc)) + f": {e.msg}" for e in errors)
         answer = ValidationErrorOut(detail=f"invalid request: {summary}", errors=errors)
-        return JSONResponse(answer.model_dump(), status_code=status.HTTP_422_UNPROCESSABLE_ENTITY)
+        return JSONResponse(answer.model_dump(), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
     @app.exception_handler(RequestValidationError)
     async def request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -127,7 +127,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RangeNotSatisfiable)
     async def range_not_satisfiable(_: Request, exc: RangeNotSatisfiable) -> JSONResponse:
         return error(
-            status.HTTP_416_REQUESTED_RANGE_NOT_SATISFIABLE,
+            status.HTTP_416_RANGE_NOT_SATISFIABLE,
             str(exc),
             {"content-range": f"bytes */{exc.size}"},
         )

@@ -18,6 +18,7 @@ import logging
 import math
 import re
 import uuid
+from http import HTTPStatus
 
 import anyio
 import anyio.to_thread
@@ -38,7 +39,7 @@ from file_api.storage import (
     PartsRefused,
     UploadNotFound,
 )
-from file_api.uploads import FileTooLarge, UploadRejected, clean_filename, content_type_of
+from file_api.uploads import UploadRejected, clean_filename, content_type_of, file_too_large
 
 logger = logging.getLogger(__name__)
 
@@ -52,23 +53,14 @@ CHECKSUM_PATTERN = "^[A-Za-z0-9+/]{43}=$"  # base64 of 32 bytes
 CHECKSUM_MISMATCH = "the part's bytes do not match its x-amz-checksum-sha256"
 
 
-class NoSuchUpload(UploadRejected):
-    status_code = 404
-
-    def __init__(self) -> None:
-        super().__init__("no such upload")
+def no_such_upload() -> UploadRejected:
+    """The session is unknown, completed or aborted (a replayed grant gets this too)."""
+    return UploadRejected("no such upload", HTTPStatus.NOT_FOUND)
 
 
-class LengthRequired(UploadRejected):
-    status_code = 411
-
-
-class PartListMismatch(UploadRejected):
-    status_code = 409
-
-
-class StorageMisbehaved(UploadRejected):
-    status_code = 502
+def parts_mismatch(message: str) -> UploadRejected:
+    """The parts do not make the upload (yet): the session stays open, the client can resume."""
+    return UploadRejected(message, HTTPStatus.CONFLICT)
 
 
 def part_count(size: int, part_size: int) -> int:
@@ -96,7 +88,7 @@ def open_session(
     """Creates the S3 multipart upload and its row; blocking. If the row cannot be written, the S3 upload
     is aborted: nothing is left half-way."""
     if size > max_bytes:
-        raise FileTooLarge(f"the file is larger than the limit of {max_bytes} bytes")
+        raise file_too_large(max_bytes)
     part_size = part_size or DEFAULT_PART_SIZE
     if part_count(size, part_size) > MAX_PARTS:
         raise UploadRejected(
@@ -128,7 +120,7 @@ def find_session(sessions: sessionmaker[Session], upload_id: uuid.UUID) -> Uploa
     with sessions() as session:
         upload = session.get(UploadSession, upload_id)
     if upload is None:
-        raise NoSuchUpload()
+        raise no_such_upload()
     return upload
 
 
@@ -149,7 +141,9 @@ async def receive_part(
         raise UploadRejected(f"{CHECKSUM_HEADER} must be the base64 of the part's SHA-256 (44 characters)")
     declared_length = request.headers.get("content-length")
     if declared_length is None:
-        raise LengthRequired(f"send Content-Length: part {number} is {expected} bytes")
+        raise UploadRejected(
+            f"send Content-Length: part {number} is {expected} bytes", HTTPStatus.LENGTH_REQUIRED
+        )
     if declared_length != str(expected):
         raise UploadRejected(f"part {number} is {expected} bytes, the Content-Length says {declared_length}")
 
@@ -194,11 +188,11 @@ def complete(
         store.complete_upload(upload.short_name, upload.s3_upload_id, parts)
     except UploadNotFound as exc:
         # Another request completed it a moment ago (or aborted it): its answer tells which.
-        raise PartListMismatch(
+        raise parts_mismatch(
             "the upload is being completed or aborted by another request: ask again in a moment"
         ) from exc
     except PartsRefused as exc:
-        raise PartListMismatch(f"S3 refused the parts ({exc}): list them again and resume") from exc
+        raise parts_mismatch(f"S3 refused the parts ({exc}): list them again and resume") from exc
 
     try:
         assembled = store.size_of(upload.short_name)
@@ -206,9 +200,10 @@ def complete(
             # Its parts are consumed: nothing is left to resume.
             with sessions.begin() as session:
                 session.execute(delete(UploadSession).where(UploadSession.id == upload.id))
-            raise StorageMisbehaved(
+            raise UploadRejected(
                 f"S3 assembled {assembled} bytes of the {upload.size} declared: the file was not kept, "
-                "upload it again"
+                "upload it again",
+                HTTPStatus.BAD_GATEWAY,
             )
         return _record_file(upload, sessions), True
     except BaseException:
@@ -268,7 +263,7 @@ def _record_part(
         with sessions.begin() as session:
             session.execute(statement)
     except IntegrityError as exc:  # the session was completed or aborted while the part was sent
-        raise NoSuchUpload() from exc
+        raise no_such_upload() from exc
 
 
 def _verified_parts(
@@ -278,7 +273,7 @@ def _verified_parts(
     recorded: dict[int, UploadedPart],
 ) -> list[CompletedPart]:
     """The parts to complete with, once the client's list, S3's and the recorded checksums all agree;
-    else PartListMismatch naming what differs."""
+    else a 409 (parts_mismatch) naming what differs."""
     count = part_count(upload.size, upload.part_size)
     in_s3 = {part.number: part for part in listed}
     claimed_etags: dict[int, str] = {}
@@ -309,7 +304,7 @@ def _verified_parts(
         problems.append(f"S3 holds parts beyond part {count}: {extra}")
     if problems:
         shown = "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
-        raise PartListMismatch(f"the parts do not match the upload: {shown}")
+        raise parts_mismatch(f"the parts do not match the upload: {shown}")
     return parts
 
 
@@ -352,7 +347,7 @@ def _record_file(upload: UploadSession, sessions: sessionmaker[Session]) -> Stor
 def _completed_before(session: Session, upload_id: uuid.UUID) -> StoredFile:
     stored = session.get(StoredFile, upload_id)
     if stored is None:
-        raise NoSuchUpload()
+        raise no_such_upload()
     return stored
 
 
@@ -360,8 +355,8 @@ def _unquoted(etag: str) -> str:
     return etag.strip().removeprefix("W/").strip('"')
 
 
-def _parts_gone() -> PartListMismatch:
-    return PartListMismatch(
+def _parts_gone() -> UploadRejected:
+    return parts_mismatch(
         "S3 no longer has this upload's parts (aborted outside FileAPI): delete it and upload the file again"
     )
 

@@ -1,13 +1,31 @@
 """What the API answers, and the JSON bodies it reads, as pydantic models (and so as the OpenAPI schema)."""
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, Field
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    ValidationInfo,
+    computed_field,
+    model_validator,
+)
+
+# short_name -> the file's download link: the request's origin and the signing settings make it.
+DownloadLink = Callable[[str], str]
 
 
+# A stored file, validated from its row (models.StoredFile) by `FileOut.of(row, download_link)`. (Comments,
+# not docstrings, on response models: a docstring would become the OpenAPI description.)
 class FileOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     short_name: str
     filename: str
@@ -18,7 +36,30 @@ class FileOut(BaseModel):
         "verified one by one"
     )
     created_at: datetime
-    url: str
+    _url: str = PrivateAttr()
+
+    @classmethod
+    def of(cls, row: object, download_link: DownloadLink) -> Self:
+        return cls.model_validate(row, context={"download_link": download_link})
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _link_to_the_file(
+        cls, data: Any, handler: ModelWrapValidatorHandler[Self], info: ValidationInfo
+    ) -> Self:
+        if isinstance(data, cls):
+            return data  # FastAPI checking a route's answer: validated, and linked, already
+        # The row does not know its link: `of` passes the function that makes it, as the validation context.
+        download_link: DownloadLink = (info.context or {})["download_link"]
+        file = handler(data)
+        file._url = download_link(file.short_name)
+        return file
+
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form
+    @property
+    def url(self) -> str:
+        """The download link, signed (expires, signature) when signing is on."""
+        return self._url
 
 
 class FileList(BaseModel):
@@ -91,8 +132,11 @@ class UploadSessionOut(GrantOut):
     part_count: int = Field(description="parts 1..part_count: each part_size bytes, the last the rest")
 
 
+# A part S3 holds, validated from storage.ListedPart (whose `number` is `part_number` here).
 class PartOut(BaseModel):
-    part_number: int
+    model_config = ConfigDict(from_attributes=True)
+
+    part_number: int = Field(validation_alias=AliasChoices("part_number", "number"))
     etag: str = Field(description="S3's ETag of the part, quoted (also the answer's ETag header)")
     size: int
 

@@ -11,7 +11,7 @@ The format, the one definition of it (only FileAPI issues and checks grants):
         key     = FILE_API_URL_SIGNING_KEY, UTF-8 encoded
         message = f"upload-grant:{U}:{E}", ASCII
 
-The "upload-grant:" prefix separates grants from download links (signing.py signs f"{short_name}:{E}"
+The "upload-grant:" prefix separates grants from download links (signed_links signs f"{short_name}:{E}"
 with the same key, and a short_name holds no ":"), so neither can be passed off as the other. The grant
 names its upload so that a grant of another upload is told apart (403) from a forged one (401). It is
 sent as `Authorization: Bearer {grant}` and accepted only by the routes of that one upload session.
@@ -23,6 +23,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
+from http import HTTPStatus
 
 _GRANT = re.compile(
     r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(\d{1,19})\.([0-9a-f]{64})$"
@@ -32,15 +33,9 @@ _GRANT = re.compile(
 class GrantRefused(Exception):
     """The grant does not authorise the request; `status_code` and the message are what the client is told."""
 
-    status_code = 401
-
-
-class GrantExpired(GrantRefused):
-    pass
-
-
-class GrantOfAnotherUpload(GrantRefused):
-    status_code = 403
+    def __init__(self, message: str, status_code: HTTPStatus = HTTPStatus.UNAUTHORIZED) -> None:
+        super().__init__(message)
+        self.status_code = int(status_code)
 
 
 @dataclass(frozen=True)
@@ -72,6 +67,6 @@ def check_grant(token: str, upload_id: uuid.UUID, key: str) -> None:
     if not hmac.compare_digest(given.encode(), grant_signature(granted_id, expires, key).encode()):
         raise GrantRefused("the upload grant's signature is not valid")
     if expires < time.time():
-        raise GrantExpired("the upload grant has expired: ask the admin for a new one")
+        raise GrantRefused("the upload grant has expired: ask the admin for a new one")
     if granted_id != upload_id:
-        raise GrantOfAnotherUpload("this upload grant is for another upload")
+        raise GrantRefused("this upload grant is for another upload", HTTPStatus.FORBIDDEN)

@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum, auto
+from http import HTTPStatus
 
 import anyio.from_thread
 import shortuuid
@@ -39,19 +40,22 @@ _MIME_TYPE = re.compile(r"^[\w!#$&^.+-]+/[\w!#$&^.+-]+$")
 class UploadRejected(Exception):
     """The request cannot be stored; `status_code` and the message are what the client is told."""
 
-    status_code = 400
+    def __init__(self, message: str, status_code: HTTPStatus = HTTPStatus.BAD_REQUEST) -> None:
+        super().__init__(message)
+        self.status_code = int(status_code)
 
 
 class MissingFileField(UploadRejected):
-    status_code = 422
+    """No form, or no field `file` in it: answered as the 422 of any input that does not match the schema."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, HTTPStatus.UNPROCESSABLE_ENTITY)
 
 
-class FileTooLarge(UploadRejected):
-    status_code = 413
-
-
-class MalformedBody(UploadRejected):
-    status_code = 400
+def file_too_large(max_bytes: int) -> UploadRejected:
+    return UploadRejected(
+        f"the file is larger than the limit of {max_bytes} bytes", HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    )
 
 
 @dataclass(frozen=True)
@@ -115,7 +119,7 @@ class MultipartFileStream:
             raise MissingFileField(f"send the file as multipart/form-data in the field {FILE_FIELD!r}")
         declared_length = request.headers.get("content-length", "")
         if declared_length.isdigit() and int(declared_length) > max_bytes + MULTIPART_OVERHEAD:
-            raise FileTooLarge(_too_large_message(max_bytes))
+            raise file_too_large(max_bytes)
         return cls(_blocking_chunks(request), options[b"boundary"], max_bytes)
 
     def read_until_file_field(self) -> None:
@@ -135,7 +139,7 @@ class MultipartFileStream:
             try:
                 while self._filled < len(target) and self._position is _Position.IN_FILE:
                     if not self._feed():
-                        raise MalformedBody("the request body ended in the middle of the file")
+                        raise UploadRejected("the request body ended in the middle of the file")
             finally:
                 self._target = None
             return self._filled
@@ -145,7 +149,7 @@ class MultipartFileStream:
         while self._feed():
             pass
         if self._position is not _Position.AFTER_FILE:
-            raise MalformedBody("the request body ended in the middle of the file")
+            raise UploadRejected("the request body ended in the middle of the file")
         return ReceivedFile(self.filename, self.content_type, self.size, self._sha256.hexdigest())
 
     def _feed(self) -> bool:
@@ -160,7 +164,7 @@ class MultipartFileStream:
                 return False
             self._parser.write(chunk)
         except MultipartParseError as exc:
-            raise MalformedBody(f"malformed multipart body: {exc}") from exc
+            raise UploadRejected(f"malformed multipart body: {exc}") from exc
         return True
 
     # python-multipart's callbacks: data arrives as slices of the chunk being parsed.
@@ -193,7 +197,7 @@ class MultipartFileStream:
         piece = data[start:end]
         self.size += len(piece)
         if self.size > self._max_bytes:
-            raise FileTooLarge(_too_large_message(self._max_bytes))
+            raise file_too_large(self._max_bytes)
         self._sha256.update(piece)
         if self._target is not None:
             taken = min(len(piece), len(self._target) - self._filled)
@@ -259,10 +263,6 @@ def content_type_of(declared: bytes, filename: str) -> str:
     if _MIME_TYPE.match(content_type) and content_type != DEFAULT_CONTENT_TYPE and len(content_type) <= 255:
         return content_type
     return mimetypes.guess_type(filename)[0] or DEFAULT_CONTENT_TYPE
-
-
-def _too_large_message(max_bytes: int) -> str:
-    return f"the file is larger than the limit of {max_bytes} bytes"
 
 
 def _remove_orphan(store: ObjectStore, short_name: str) -> None:

@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from file_api.config import Settings
 from file_api.models import SHORT_NAME_PATTERN, StoredFile, UploadSession
 from file_api.resumable import find_session
-from file_api.signing import MIN_KEY_LENGTH, LinkRefused, check_link
+from file_api.schemas import DownloadLink
 from file_api.storage import ObjectStore
 from file_api.upload_grants import GrantRefused, check_grant
+from signed_links import MIN_KEY_LENGTH, LinkRefused, check_link, signed_query
 
 
 def get_settings(request: Request) -> Settings:
@@ -51,6 +52,25 @@ SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory
 SessionDep = Annotated[Session, Depends(get_session)]
 StoreDep = Annotated[ObjectStore, Depends(get_store)]
 PartSlotsDep = Annotated[anyio.Semaphore, Depends(get_part_slots)]
+
+
+def get_download_link(request: Request, settings: SettingsDep) -> DownloadLink:
+    """How this request's answers link to a file: its download-stream URL on the origin the request came
+    to, signed for FILE_API_SIGNED_URL_LIFETIME when signing is on."""
+
+    def download_link(short_name: str) -> str:
+        url = request.url_for("download_stream", short_name=short_name)
+        if settings.file_api_signed_urls:
+            key = settings.file_api_url_signing_key.get_secret_value()
+            url = url.include_query_params(
+                **signed_query(short_name, key, settings.file_api_signed_url_lifetime)
+            )
+        return str(url)
+
+    return download_link
+
+
+DownloadLinkDep = Annotated[DownloadLink, Depends(get_download_link)]
 
 ShortName = Annotated[str, Path(pattern=SHORT_NAME_PATTERN, description="the name the upload answered with")]
 UploadId = Annotated[uuid.UUID, Path(description="the upload_id that opening the upload answered with")]

@@ -8,6 +8,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select
 
 from file_api.api.deps import (
+    DownloadLinkDep,
     SessionDep,
     SessionFactoryDep,
     SettingsDep,
@@ -16,9 +17,8 @@ from file_api.api.deps import (
     require_download_authority,
     require_token,
 )
-from file_api.config import Settings
+from file_api.api.openapi import DOWNLOAD_OPENAPI, DOWNLOAD_RESPONSES, MULTIPART_FILE_BODY, error_responses
 from file_api.downloads import (
-    MAX_RANGE_HEADER_LENGTH,
     PRESIGNED_GET_SECONDS,
     content_disposition,
     etag,
@@ -31,58 +31,22 @@ from file_api.downloads import (
     range_is_current,
 )
 from file_api.models import StoredFile
-from file_api.schemas import ErrorOut, FileList, FileOut, ValidationErrorOut
-from file_api.signing import signed_query
-from file_api.uploads import FILE_FIELD, MultipartFileStream, store_upload
+from file_api.schemas import FileList, FileOut
+from file_api.uploads import MultipartFileStream, store_upload
 
 router = APIRouter(prefix="/api/v1", tags=["files"])
 
-# The body is read as a stream, so FastAPI cannot derive its schema: describe it for /api/docs.
-_MULTIPART_FILE_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": [FILE_FIELD],
-                    "properties": {FILE_FIELD: {"type": "string", "format": "binary"}},
-                }
-            }
-        },
-    }
-}
 # Far more files than a cinema holds, far from where a bigint OFFSET overflows.
 MAX_LIST_OFFSET = 2**31 - 1
 
 
-def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """A route's error answers, for the OpenAPI document: schemas.ErrorOut, a 422 ValidationErrorOut."""
-    return {code: {"model": ValidationErrorOut if code == 422 else ErrorOut} for code in codes}
-
-
-# A download's body is the file itself, of the file's own type; its headers follow RFC 9110.
-_FILE_BODY = {"*/*": {"schema": {"type": "string", "format": "binary"}}}
-_DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "The whole file", "content": _FILE_BODY},
-    206: {"description": "The part the Range header asked for", "content": _FILE_BODY},
-    304: {"description": "Not modified: the client's copy is current"},
-    **error_responses(400, 403, 404, 416, 422, 503),
-}
-_DOWNLOAD_OPENAPI: dict[str, Any] = {
-    # FastAPI lists the bearer token; a signed link (`expires`, `signature`) is the other way in.
-    "security": [{}],
-    "parameters": [
-        {
-            "name": "Range",
-            "in": "header",
-            "description": f"one byte range (`bytes=0-1023`); over {MAX_RANGE_HEADER_LENGTH} characters: 416",
-            "schema": {"type": "string", "maxLength": MAX_RANGE_HEADER_LENGTH},
-        },
-        {"name": "If-Range", "in": "header", "schema": {"type": "string"}},
-        {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}},
-        {"name": "If-Modified-Since", "in": "header", "schema": {"type": "string"}},
-    ],
+# GET and HEAD: one operation each in the OpenAPI document, one function.
+_DOWNLOAD_ROUTE: dict[str, Any] = {
+    "path": "/download-stream/{short_name}",
+    "dependencies": [Depends(require_download_authority)],
+    "response_class": StreamingResponse,
+    "responses": DOWNLOAD_RESPONSES,
+    "openapi_extra": DOWNLOAD_OPENAPI,
 }
 
 
@@ -90,32 +54,24 @@ _DOWNLOAD_OPENAPI: dict[str, Any] = {
     "/",
     status_code=status.HTTP_201_CREATED,
     dependencies=[Depends(require_token)],
-    openapi_extra=_MULTIPART_FILE_BODY,
+    openapi_extra=MULTIPART_FILE_BODY,
     responses=error_responses(400, 401, 413, 422, 503),
 )
 async def upload_file(
-    request: Request, settings: SettingsDep, store: StoreDep, sessions: SessionFactoryDep
+    request: Request,
+    settings: SettingsDep,
+    store: StoreDep,
+    sessions: SessionFactoryDep,
+    download_link: DownloadLinkDep,
 ) -> FileOut:
     """Store the multipart field `file`; the answer's `short_name` names it from now on."""
     upload = MultipartFileStream.from_request(request, settings.file_api_max_upload_bytes)
     stored = await anyio.to_thread.run_sync(store_upload, upload, store, sessions)
-    return describe_file(stored, request, settings)
+    return FileOut.of(stored, download_link)
 
 
-@router.get(
-    "/download-stream/{short_name}",
-    dependencies=[Depends(require_download_authority)],
-    response_class=StreamingResponse,
-    responses=_DOWNLOAD_RESPONSES,
-    openapi_extra=_DOWNLOAD_OPENAPI,
-)
-@router.head(
-    "/download-stream/{short_name}",
-    dependencies=[Depends(require_download_authority)],
-    response_class=StreamingResponse,
-    responses=_DOWNLOAD_RESPONSES,
-    openapi_extra=_DOWNLOAD_OPENAPI,
-)
+@router.get(**_DOWNLOAD_ROUTE)
+@router.head(**_DOWNLOAD_ROUTE)
 def download_stream(stored: StoredFileDep, request: Request, store: StoreDep) -> Response:
     """Stream the file; `Range` requests (a player seeking) read only that part from S3.
 
@@ -162,15 +118,14 @@ def download_stream(stored: StoredFileDep, request: Request, store: StoreDep) ->
     dependencies=[Depends(require_token)],
     responses=error_responses(401, 404, 422, 503),
 )
-def get_file(stored: StoredFileDep, request: Request, settings: SettingsDep) -> FileOut:
-    return describe_file(stored, request, settings)
+def get_file(stored: StoredFileDep, download_link: DownloadLinkDep) -> FileOut:
+    return FileOut.of(stored, download_link)
 
 
 @router.get("/files", dependencies=[Depends(require_token)], responses=error_responses(401, 422, 503))
 def list_files(
     session: SessionDep,
-    request: Request,
-    settings: SettingsDep,
+    download_link: DownloadLinkDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_LIST_OFFSET)] = 0,
 ) -> FileList:
@@ -179,7 +134,7 @@ def list_files(
     page = session.scalars(
         select(StoredFile).order_by(StoredFile.created_at.desc(), StoredFile.id).limit(limit).offset(offset)
     )
-    items = [describe_file(f, request, settings) for f in page]
+    items = [FileOut.of(stored, download_link) for stored in page]
     return FileList(items=items, total=total, limit=limit, offset=offset)
 
 
@@ -195,22 +150,3 @@ def delete_file(stored: StoredFileDep, session: SessionDep, store: StoreDep) -> 
     session.flush()
     store.remove(stored.short_name)
     session.commit()
-
-
-def describe_file(stored: StoredFile, request: Request, settings: Settings) -> FileOut:
-    url = request.url_for("download_stream", short_name=stored.short_name)
-    if settings.file_api_signed_urls:
-        key = settings.file_api_url_signing_key.get_secret_value()
-        url = url.include_query_params(
-            **signed_query(stored.short_name, key, settings.file_api_signed_url_lifetime)
-        )
-    return FileOut(
-        id=stored.id,
-        short_name=stored.short_name,
-        filename=stored.filename,
-        size=stored.size,
-        content_type=stored.content_type,
-        sha256=stored.sha256,
-        created_at=stored.created_at,
-        url=str(url),
-    )

@@ -2,12 +2,13 @@
 parts with an upload grant of that one upload (resumable.py holds the rules, upload_grants.py the grants)."""
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from file_api.api.deps import (
+    DownloadLinkDep,
     GrantedUploadDep,
     GrantKeyDep,
     PartSlotsDep,
@@ -18,12 +19,10 @@ from file_api.api.deps import (
     UploadSessionDep,
     require_token,
 )
-from file_api.api.routes.files import describe_file, error_responses
+from file_api.api.openapi import PART_OPENAPI, PART_RESPONSES, error_responses
 from file_api.config import Settings
 from file_api.models import UploadSession
 from file_api.resumable import (
-    CHECKSUM_HEADER,
-    CHECKSUM_PATTERN,
     abort,
     complete,
     open_session,
@@ -32,7 +31,6 @@ from file_api.resumable import (
 )
 from file_api.resumable import list_parts as listed_parts
 from file_api.schemas import (
-    MAX_PART_SIZE,
     MAX_PARTS,
     CompleteUploadIn,
     FileOut,
@@ -46,29 +44,6 @@ from file_api.upload_grants import issue_grant
 
 router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
 
-# The part is the raw body, read as a stream, and resumable.py reads its headers: described here.
-_PART_OPENAPI: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "description": f"the part's bytes; Content-Length must be its exact size (at most {MAX_PART_SIZE})",
-        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
-    },
-    "parameters": [
-        {
-            "name": CHECKSUM_HEADER,
-            "in": "header",
-            "description": "base64 of the part's SHA-256 (WebCrypto's digest): a part not matching it is 400",
-            "schema": {"type": "string", "pattern": CHECKSUM_PATTERN},
-        }
-    ],
-}
-_PART_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "S3 stored the part",
-        "headers": {"ETag": {"description": "S3's ETag of the part, quoted", "schema": {"type": "string"}}},
-    },
-    **error_responses(400, 401, 403, 404, 409, 411, 422, 503),
-}
 PartNumberPath = Annotated[int, Path(ge=1, le=MAX_PARTS, description="1..part_count")]
 
 
@@ -115,7 +90,7 @@ def renew_grant(upload: UploadSessionDep, key: GrantKeyDep, settings: SettingsDe
     return _grant(upload, key, settings)
 
 
-@router.put("/{upload_id}/parts/{part_number}", responses=_PART_RESPONSES, openapi_extra=_PART_OPENAPI)
+@router.put("/{upload_id}/parts/{part_number}", responses=PART_RESPONSES, openapi_extra=PART_OPENAPI)
 async def upload_part(
     upload: GrantedUploadDep,
     part_number: PartNumberPath,
@@ -129,14 +104,13 @@ async def upload_part(
     order and in parallel."""
     part = await receive_part(upload, part_number, request, store, sessions, slots)
     response.headers["etag"] = part.etag  # what Uppy's AwsS3 plugin reads
-    return PartOut(part_number=part.number, etag=part.etag, size=part.size)
+    return PartOut.model_validate(part)
 
 
 @router.get("/{upload_id}/parts", responses=error_responses(401, 403, 404, 409, 422, 503))
 def list_parts(upload: GrantedUploadDep, store: StoreDep) -> PartList:
     """The parts S3 holds (the grant, or the token): a resumed upload sends only the others."""
-    parts = listed_parts(upload, store)
-    return PartList(parts=[PartOut(part_number=p.number, etag=p.etag, size=p.size) for p in parts])
+    return PartList(parts=[PartOut.model_validate(part) for part in listed_parts(upload, store)])
 
 
 @router.post(
@@ -151,17 +125,16 @@ def list_parts(upload: GrantedUploadDep, store: StoreDep) -> PartList:
 async def complete_upload(
     upload_id: UploadId,
     body: CompleteUploadIn,
-    request: Request,
     response: Response,
-    settings: SettingsDep,
     store: StoreDep,
     sessions: SessionFactoryDep,
+    download_link: DownloadLinkDep,
 ) -> FileOut:
     """Assemble the file from its parts once the list matches S3's; answers as `POST /api/v1/` does."""
     stored, created = await anyio.to_thread.run_sync(complete, upload_id, body.parts, store, sessions)
     if not created:
         response.status_code = status.HTTP_200_OK
-    return describe_file(stored, request, settings)
+    return FileOut.of(stored, download_link)
 
 
 @router.delete(

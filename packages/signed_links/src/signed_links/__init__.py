@@ -1,6 +1,7 @@
-"""Signed download links: a link that opens one file until a given time, and nothing else.
+"""Signed download links: a link that opens one FileAPI file until a given time, and nothing else.
 
-The format, the one definition of it (the admin's `file_storage/signing.py` computes the same):
+The one definition of the format, used by FileAPI (which checks the links and hands them out) and by the
+admin (which signs the links of its lists itself, one HMAC per row and no request):
 
     /api/v1/download-stream/{short_name}?expires={E}&signature={S}
 
@@ -10,13 +11,14 @@ The format, the one definition of it (the admin's `file_storage/signing.py` comp
         message = f"{short_name}:{E}", ASCII (a short_name never holds ":")
 
 Nothing else is signed: the link carries no user and no other parameter, so anyone holding it may download
-the file until E. Keep the two copies tiny and identical; admin_panel/tests/test_signed_links.py proves that
-links the admin signs are accepted by a real FileAPI and that tampered or expired ones are refused.
+the file until E. Standard library only: both services' images install it.
 """
 
 import hashlib
 import hmac
 import time
+
+__all__ = ["MIN_KEY_LENGTH", "LinkRefused", "check_link", "signature", "signed_query"]
 
 # 256 bits' worth of characters: HMAC-SHA256 is not stronger than its key.
 MIN_KEY_LENGTH = 32
