@@ -74,15 +74,6 @@ def test_refuses_a_wrong_password(postgres_server: Postgres) -> None:
         )
 
 
-def test_create_database_is_idempotent(postgres_server: Postgres) -> None:
-    url = postgres_server.create_database("extra_db")
-    assert postgres_server.create_database("extra_db") == url
-    assert url.startswith("postgresql+psycopg://")
-    assert url.endswith(f":{postgres_server.port}/extra_db")
-    with postgres_server.connect("extra_db") as conn:
-        assert conn.execute("SELECT current_database()").fetchone() == ("extra_db",)
-
-
 def test_listens_on_localhost_only_and_has_no_unix_socket(postgres_server: Postgres) -> None:
     pid = postgres_server.pid()
     assert pid is not None

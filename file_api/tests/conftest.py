@@ -116,7 +116,8 @@ def start_file_api(
     @contextmanager
     def start(name: str, **settings: str) -> Iterator[FileAPI]:
         database = f"file_api_{name}"
-        postgres_server.create_database(database, owner=stack_config.get("FILE_API_DB_USER"))
+        # Made as Compose and make dev make FileAPI's database: by the init script, owned by FileAPI's role.
+        assert postgres_server.run_init_script({"FILE_API_DB_NAME": database}) == 0, postgres_server.log
         env = dict(stack_config.env) | {
             "FILE_API_PORT": str(free_ports(1)[0]),
             "FILE_API_BUCKET": f"{name}-films",

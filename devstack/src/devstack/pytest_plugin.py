@@ -29,7 +29,7 @@ def stack_settings(stack_config: StackConfig) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def postgres_server(stack_config: StackConfig) -> Iterator[Postgres]:
-    """Running Postgres: host, port, user, password, url(dbname), create_database(name), connect()."""
+    """Running Postgres: host, port, user, password, url(dbname), connect()."""
     with running(Postgres(stack_config)) as server:
         yield server
 

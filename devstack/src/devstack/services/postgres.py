@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import quote
 
 import psycopg
-from psycopg import sql
 
 from devstack.processes import ServiceError, pid_alive, system_environment, terminate
 from devstack.services.base import Service
@@ -57,18 +56,6 @@ class Postgres(Service):
         return psycopg.connect(
             host=HOST, port=self.port, user=self.user, password=self.password, dbname=dbname, autocommit=True
         )
-
-    def create_database(self, name: str, owner: str | None = None) -> str:
-        """Create the database (owned by `owner`, a service's role, if given) unless it exists; returns
-        its SQLAlchemy URL."""
-        create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-        if owner is not None:
-            create += sql.SQL(" OWNER {}").format(sql.Identifier(owner))
-        with self.connect() as conn:
-            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
-                with contextlib.suppress(psycopg.errors.DuplicateDatabase):  # created concurrently
-                    conn.execute(create)
-        return self.url(name)
 
     def _binary(self, tool: str) -> Path:
         # The newest installed version (directories are named 15, 16..., older ones 9.6).
