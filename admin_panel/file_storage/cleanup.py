@@ -17,6 +17,7 @@ from django.core.files.storage import Storage, storages
 from django.db import models, transaction
 from django.db.models.signals import post_delete, post_init, post_save, pre_save
 
+from file_storage.backends.common import failure_text
 from file_storage.config import BACKENDS, FILM_STORAGE_ALIAS, storage_alias
 
 logger = logging.getLogger(__name__)
@@ -98,10 +99,10 @@ def record_failed_deletion(alias: str, name: str, exc: BaseException) -> None:
 
     try:
         pending, created = PendingDeletion.objects.get_or_create(
-            storage=alias, name=name, defaults={"error": _error_text(exc)}
+            storage=alias, name=name, defaults={"error": failure_text(exc)}
         )
         if not created:
-            pending.error = _error_text(exc)
+            pending.error = failure_text(exc)
             pending.attempts += 1
             pending.save(update_fields=["error", "attempts", "last_attempt"])
     except Exception:  # the database is out too: the log above is all that is left
@@ -116,10 +117,6 @@ def alias_of(storage: Storage) -> str | None:
         if storages[storage_alias(backend)] is storage:
             return storage_alias(backend)
     return None
-
-
-def _error_text(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
 
 
 def _name_of(value: Any) -> str | None:

@@ -18,7 +18,7 @@ from django.urls import reverse
 from devstack.services import FileAPI
 from devstack.settings import StackConfig, free_ports
 from devstack.testing import running
-from file_storage.backends import FileAPIError, FileAPIStorage
+from file_storage.backends.file_api import FileAPIError, FileAPIStorage
 from movies.models import FilmWork
 
 pytestmark = pytest.mark.django_db

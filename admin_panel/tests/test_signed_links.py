@@ -15,7 +15,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
 
 from devstack.services import FileAPI
-from file_storage.backends import FileAPIStorage
+from file_storage.backends.file_api import FileAPIStorage
 from file_storage.config import film_storages, selected_film_storage
 from file_storage.signing import signature
 
