@@ -1,5 +1,6 @@
 """FileAPIStorage: the Storage API over FileAPI, and what the admin shows when FileAPI fails."""
 
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -195,6 +196,28 @@ def test_unavailable_file_api_is_retried_then_reported(
         storage.save("films/solaris.mp4", ContentFile(b"frames"))
 
     assert server.requests == storage.retries == 3
+
+
+def test_refused_connection_is_tried_three_times_in_all(
+    use_film_storages: Callable[..., Storage], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = free_ports(1)[0]
+    storage = use_film_storages("file_api", FILE_API_URL=f"http://127.0.0.1:{port}")
+    assert isinstance(storage, FileAPIStorage)
+    connects: list[Any] = []
+    create_connection = socket.create_connection
+
+    def counted(address: Any, *args: Any, **kwargs: Any) -> socket.socket:
+        if address[1] == port:
+            connects.append(address)
+        return create_connection(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", counted)
+
+    with pytest.raises(FileAPIError, match=rf"^FileAPI is unavailable at http://127.0.0.1:{port}: "):
+        storage.exists("Q7dWSbLVRJZxm6JZ34FnHP")
+
+    assert len(connects) == storage.retries == 3
 
 
 def test_model_save_with_file_api_down_saves_no_row(

@@ -35,8 +35,9 @@ class FileAPIStorage(Storage):
     """Keeps files in FileAPI: a name in the database is the `short_name` FileAPI chose for the file.
 
     Uploads stream from the upload's temporary file (httpx reads a file object in 64 KiB chunks; plain
-    `requests` with `files=` would read it whole into memory). Connection errors and 502/503/504 are
-    retried with backoff; httpx does not retry on status codes, hence the loop in `_request`.
+    `requests` with `files=` would read it whole into memory). A request is tried `retries` times in all:
+    httpx's transport tries a failed connection again (`retries`), and `_request` a 502/503/504 answer,
+    which httpx does not retry.
 
     With `signed_urls` (FILE_API_SIGNED_URLS), `url()` signs the browser's link with the key FileAPI checks
     it with; the admin's own requests, downloads included, send the token instead.
@@ -76,6 +77,9 @@ class FileAPIStorage(Storage):
                 base_url=self.base_url,
                 headers={"Authorization": f"Bearer {self.token}"},
                 timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 5.0)),
+                # A connection that fails (refused, timed out) is tried again before any byte is sent,
+                # after 0 s, 0.5 s, 1 s...: httpcore's pauses.
+                transport=httpx.HTTPTransport(retries=self.retries - 1),
             )
             # Storages live as long as the process; close the pooled connections with the instance.
             weakref.finalize(self, self._client.close)
@@ -227,28 +231,25 @@ class FileAPIStorage(Storage):
         missing_ok: bool = False,
         **kwargs: Any,
     ) -> httpx.Response:
-        """One request, retried on connection errors and 502/503/504; other errors raise FileAPIError."""
+        """One request; a 502/503/504 answer is tried again after a pause (0.5 s, 1 s...), a failed
+        connection by the transport (see `client`). Other errors raise FileAPIError."""
         # A retried upload starts again from the first byte, which a one-way stream cannot do.
-        can_retry = rewind is None or rewind.seekable()
-        for attempt in range(1, self.retries + 1):
-            if rewind is not None and can_retry:
+        rewindable = rewind is not None and rewind.seekable()
+        attempts = self.retries if rewind is None or rewindable else 1
+        for attempt in range(1, attempts + 1):
+            if rewind is not None and rewindable:
                 rewind.seek(0)
-            last_attempt = attempt == self.retries or not can_retry
             try:
-                request = self.client.build_request(method, path, **kwargs)
-                response = self.client.send(request, stream=stream)
+                response = self.client.send(self.client.build_request(method, path, **kwargs), stream=stream)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                if last_attempt:
-                    raise FileAPIError(
-                        _("FileAPI is unavailable at %(url)s: %(error)s")
-                        % {"url": self.base_url, "error": exc}
-                    ) from exc
+                raise FileAPIError(
+                    _("FileAPI is unavailable at %(url)s: %(error)s") % {"url": self.base_url, "error": exc}
+                ) from exc
             except httpx.TransportError as exc:
                 raise FileAPIError(_("FileAPI did not answer in time: %(error)s") % {"error": exc}) from exc
-            else:
-                if response.status_code not in self.RETRY_STATUSES or last_attempt:
-                    return self._checked(response, missing_ok)
-                response.close()
+            if response.status_code not in self.RETRY_STATUSES or attempt == attempts:
+                return self._checked(response, missing_ok)
+            response.close()
             time.sleep(0.5 * 2 ** (attempt - 1))
         raise AssertionError("unreachable: the last attempt returns or raises")
 
