@@ -8,6 +8,7 @@ single statement), and at commit time a file is deleted only if no row refers to
 storage refuses is recorded as a PendingDeletion for `manage.py retry_deletions`, never just dropped.
 """
 
+import functools
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -62,7 +63,7 @@ def delete_replaced_files(model: type[models.Model], kept_with: Mapping[str, Ite
         for field in file_fields:
             old_name = stored.get(field.attname)
             if old_name and old_name != getattr(instance, field.attname).name:
-                _delete_after_commit(model, field, old_name)
+                _delete_after_commit(field, old_name)
         instance._stored_file_names = {}  # type: ignore[attr-defined]
         remember_loaded_names(sender, instance)
 
@@ -70,7 +71,7 @@ def delete_replaced_files(model: type[models.Model], kept_with: Mapping[str, Ite
         for field in file_fields:
             name = getattr(instance, field.attname).name
             if name:
-                _delete_after_commit(model, field, name)
+                _delete_after_commit(field, name)
 
     uid = f"{model._meta.label}.files"
     post_init.connect(remember_loaded_names, sender=model, weak=False, dispatch_uid=f"{uid}.post_init")
@@ -124,14 +125,15 @@ def _name_of(value: Any) -> str | None:
     return None if name is None else str(name)
 
 
-def _delete_after_commit(model: type[models.Model], field: models.FileField, name: str) -> None:
-    storage = field.storage
+def delete_if_unused(field: models.FileField, storage: Storage, name: str) -> None:
+    """Deletes the file `name` of `field` from `storage` unless a row refers to it: a row saved meanwhile
+    (another editor, transfer_files) may refer to the name again."""
+    model = field.model
+    if model._default_manager.filter(**{field.attname: name}).exists():
+        logger.info("not deleting %r: a %s still refers to it", name, model._meta.label)
+        return
+    delete_unused_file(storage, name)
 
-    def delete_if_unused() -> None:
-        # A row saved meanwhile (another editor, transfer_files) may refer to the name again.
-        if model._default_manager.filter(**{field.attname: name}).exists():
-            logger.info("not deleting %r: a %s still refers to it", name, model._meta.label)
-            return
-        delete_unused_file(storage, name)
 
-    transaction.on_commit(delete_if_unused)
+def _delete_after_commit(field: models.FileField, name: str) -> None:
+    transaction.on_commit(functools.partial(delete_if_unused, field, field.storage, name))

@@ -18,6 +18,7 @@ from django.urls import reverse
 from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks
 
 from devstack.services import Nginx
+from movies.admin import FilmWorkAdmin
 from movies.models import FilmWork
 
 pytestmark = pytest.mark.django_db
@@ -204,6 +205,36 @@ def test_inline_error_keeps_no_stored_file(
     )
 
     assert response.status_code == 200
+    inline_errors = {
+        inline.formset.prefix: inline.formset.errors for inline in response.context["inline_admin_formsets"]
+    }
+    assert inline_errors["personfilmwork_set"] == [{"person": ["This field is required."]}]
+    assert response.context["adminform"].form.errors == {}  # the film itself was valid: its file was stored
+    assert not FilmWork.objects.exists()
+    assert stored_names(film_storage) == before
+
+
+def test_a_save_rolled_back_after_the_upload_keeps_no_stored_file(
+    film_storage: Storage,
+    admin_client: Client,
+    film_form: Callable[..., dict[str, Any]],
+    stored_names: Callable[[Storage], set[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before = stored_names(film_storage)
+
+    def fail(*args: Any) -> None:
+        raise RuntimeError("the database went away after the film was stored")
+
+    # save_related runs after the row is saved, in the view's transaction.
+    monkeypatch.setattr(FilmWorkAdmin, "save_related", fail)
+
+    with pytest.raises(RuntimeError, match="the database went away"):
+        admin_client.post(
+            reverse("admin:movies_filmwork_add"),
+            film_form(file=SimpleUploadedFile("solaris.mp4", b"frames", content_type="video/mp4")),
+        )
+
     assert not FilmWork.objects.exists()
     assert stored_names(film_storage) == before
 
