@@ -80,6 +80,13 @@ def delete_replaced_files(model: type[models.Model], kept_with: Mapping[str, Ite
     post_delete.connect(delete_with_row, sender=model, weak=False, dispatch_uid=f"{uid}.post_delete")
 
 
+def loaded_file_name(instance: models.Model, attname: str) -> str | None:
+    """The name the file field `attname` of `instance` had when it was loaded or last saved (for a row not
+    saved yet, the one it was created with); what a save compares with to know the file changed."""
+    loaded: dict[str, str | None] = getattr(instance, "_loaded_file_names", {})
+    return loaded.get(attname)
+
+
 def delete_unused_file(storage: Storage, name: str) -> None:
     """Deletes a file nothing refers to any more. A storage that refuses is recorded as a
     PendingDeletion, not raised: the change that made the file unused stands, and an outage must not

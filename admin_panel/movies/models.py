@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from file_storage.cleanup import loaded_file_name
 from file_storage.config import FILM_STORAGE_ALIAS
 
 
@@ -106,21 +107,15 @@ class FilmWork(UUIDMixin, TimeStampedMixin):
     def __str__(self) -> str:
         return self.title
 
-    @classmethod
-    def from_db(cls, db: str | None, field_names: Any, values: Any) -> "FilmWork":
-        film = super().from_db(db, field_names, values)
-        film._loaded_file_name = film.file.name
-        return film
-
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.file.name != getattr(self, "_loaded_file_name", None):
+        # The name loaded is the one file_storage.cleanup keeps for every file field (movies/apps.py).
+        if self._state.adding or self.file.name != loaded_file_name(self, "file"):
             self.file_size = self.file.size if self.file else None
             if not self.file:
                 self.file_original_name = self.file_content_type = ""
             elif not self.file._committed:  # a new file, not stored yet: its name is still the uploaded one
                 self.describe_file(self.file.name or "")
         super().save(*args, **kwargs)
-        self._loaded_file_name = self.file.name
 
     def describe_file(self, original_name: str) -> None:
         """Keeps the name the file had when it was uploaded, and the type it is served with."""
