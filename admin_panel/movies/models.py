@@ -3,7 +3,7 @@
 import mimetypes
 import uuid
 from pathlib import PurePath
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.files.storage import Storage, storages
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -34,7 +34,20 @@ class TimeStampedMixin(models.Model):
         abstract = True
 
 
-class Genre(UUIDMixin, TimeStampedMixin):
+class NamedEntry(UUIDMixin, TimeStampedMixin):
+    """A genre or a person: shown by one field (`name_field`), which the admin lists and searches them by."""
+
+    name_field: ClassVar[str]
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return str(getattr(self, self.name_field))
+
+
+class Genre(NamedEntry):
+    name_field = "name"
     name = models.CharField(_("name"), max_length=255, unique=True)
     description = models.TextField(_("description"), blank=True)
 
@@ -44,11 +57,9 @@ class Genre(UUIDMixin, TimeStampedMixin):
         verbose_name_plural = _("genres")
         ordering = ["name"]
 
-    def __str__(self) -> str:
-        return self.name
 
-
-class Person(UUIDMixin, TimeStampedMixin):
+class Person(NamedEntry):
+    name_field = "full_name"
     full_name = models.CharField(_("full name"), max_length=255, db_index=True)
 
     class Meta:
@@ -56,9 +67,6 @@ class Person(UUIDMixin, TimeStampedMixin):
         verbose_name = _("person")
         verbose_name_plural = _("people")
         ordering = ["full_name"]
-
-    def __str__(self) -> str:
-        return self.full_name
 
 
 class FilmWork(UUIDMixin, TimeStampedMixin):
