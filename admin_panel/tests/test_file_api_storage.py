@@ -80,16 +80,25 @@ def failing_file_api() -> Iterator[Callable[[int], FailingServer]]:
         server.server_close()
 
 
-def post_film_with_file(admin_client: Client, film_form: Callable[..., dict[str, Any]]) -> str:
-    """Posts the add form with a file; asserts the form came back with an error on the file, no row."""
-    upload = SimpleUploadedFile("solaris.mp4", b"frames" * 400, content_type="video/mp4")
-    response = admin_client.post(reverse("admin:movies_filmwork_add"), film_form(file=upload))
-    assert response.status_code == 200, "the form should come back with an error, not redirect or crash"
-    assert not FilmWork.objects.exists()
-    errors = response.context["adminform"].form.errors
-    assert list(errors) == ["file"]
-    message: str = errors["file"][0]
-    return message
+@pytest.fixture
+def form_error_of_upload(
+    use_film_storages: Callable[..., Storage], admin_client: Client, film_form: Callable[..., dict[str, Any]]
+) -> Callable[..., str]:
+    """Posts the add form with a file to FileAPI configured by the environment given; asserts the form came
+    back with an error on the file and no row, and returns the error."""
+
+    def post(**environment: str) -> str:
+        use_film_storages("file_api", **environment)
+        upload = SimpleUploadedFile("solaris.mp4", b"frames" * 400, content_type="video/mp4")
+        response = admin_client.post(reverse("admin:movies_filmwork_add"), film_form(file=upload))
+        assert response.status_code == 200, "the form should come back with an error, not redirect or crash"
+        assert not FilmWork.objects.exists()
+        errors = response.context["adminform"].form.errors
+        assert list(errors) == ["file"]
+        message: str = errors["file"][0]
+        return message
+
+    return post
 
 
 def test_storage_api_over_file_api(file_api_storage: FileAPIStorage) -> None:
@@ -122,27 +131,17 @@ def test_unknown_name_is_file_not_found(file_api_storage: FileAPIStorage, name: 
 
 
 def test_file_api_down_is_a_form_error(
-    file_api_server: FileAPI,
-    use_film_storages: Callable[..., Storage],
-    admin_client: Client,
-    film_form: Callable[..., dict[str, Any]],
+    file_api_server: FileAPI, form_error_of_upload: Callable[..., str]
 ) -> None:
-    use_film_storages("file_api", FILE_API_URL=f"http://127.0.0.1:{free_ports(1)[0]}")
-
-    message = post_film_with_file(admin_client, film_form)
+    message = form_error_of_upload(FILE_API_URL=f"http://127.0.0.1:{free_ports(1)[0]}")
 
     assert message.startswith("The file could not be stored: FileAPI is unavailable at http://127.0.0.1:")
 
 
 def test_wrong_token_is_a_form_error(
-    file_api_server: FileAPI,
-    use_film_storages: Callable[..., Storage],
-    admin_client: Client,
-    film_form: Callable[..., dict[str, Any]],
+    file_api_server: FileAPI, form_error_of_upload: Callable[..., str]
 ) -> None:
-    use_film_storages("file_api", FILE_API_TOKEN="not-the-token")
-
-    message = post_film_with_file(admin_client, film_form)
+    message = form_error_of_upload(FILE_API_TOKEN="not-the-token")
 
     assert message == "The file could not be stored: FileAPI refused the token (FILE_API_TOKEN): " + (
         "a valid bearer token is required"
@@ -150,19 +149,13 @@ def test_wrong_token_is_a_form_error(
 
 
 def test_file_over_file_apis_limit_is_a_form_error(
-    stack_config: StackConfig,
-    file_api_server: FileAPI,
-    use_film_storages: Callable[..., Storage],
-    admin_client: Client,
-    film_form: Callable[..., dict[str, Any]],
+    stack_config: StackConfig, file_api_server: FileAPI, form_error_of_upload: Callable[..., str]
 ) -> None:
     port = str(free_ports(1)[0])
     limits = {"FILE_API_PORT": port, "FILE_API_MAX_UPLOAD_BYTES": "1000"}
     small = replace(stack_config, env={**stack_config.env, **limits})
     with running(FileAPI(small)) as limited:
-        use_film_storages("file_api", FILE_API_URL=limited.base_url)
-
-        message = post_film_with_file(admin_client, film_form)
+        message = form_error_of_upload(FILE_API_URL=limited.base_url)
 
     assert message == (
         "The file could not be stored: FileAPI refused the file (HTTP 413): "
@@ -171,15 +164,11 @@ def test_file_over_file_apis_limit_is_a_form_error(
 
 
 def test_server_error_is_a_form_error(
-    failing_file_api: Callable[[int], FailingServer],
-    use_film_storages: Callable[..., Storage],
-    admin_client: Client,
-    film_form: Callable[..., dict[str, Any]],
+    failing_file_api: Callable[[int], FailingServer], form_error_of_upload: Callable[..., str]
 ) -> None:
     server = failing_file_api(500)
-    use_film_storages("file_api", FILE_API_URL=server.url)
 
-    message = post_film_with_file(admin_client, film_form)
+    message = form_error_of_upload(FILE_API_URL=server.url)
 
     assert message == "The file could not be stored: FileAPI is unavailable (HTTP 500): something broke"
     assert server.requests == 1  # a 500 is a bug, not an outage: not retried

@@ -114,48 +114,51 @@ def test_a_film_the_browser_cannot_play_gets_no_player(
     assert "<video" not in page
 
 
+@pytest.fixture
+def save_change_form(
+    admin_client: Client, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> Callable[[FilmWork, dict[str, Any]], None]:
+    """Saves a film's change form, runs what waits for the commit, and reloads the film."""
+
+    def save(film: FilmWork, form: dict[str, Any]) -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post(reverse("admin:movies_filmwork_change", args=[film.pk]), form)
+        assert response.status_code == 302, response.content[:2000]
+        film.refresh_from_db()
+
+    return save
+
+
+@pytest.fixture
+def solaris(film_storage: Storage) -> FilmWork:
+    """A film with a file in the backend of `film_storage`."""
+    return FilmWork.objects.create(title="Solaris", file=ContentFile(b"first cut", name="solaris.mp4"))
+
+
 def test_replacing_the_file_deletes_the_old_one(
-    film_storage: Storage,
-    admin_client: Client,
-    film_form: Callable[..., dict[str, Any]],
-    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    solaris: FilmWork, film_form: Callable[..., dict[str, Any]], save_change_form: Callable[..., None]
 ) -> None:
-    film = FilmWork.objects.create(title="Solaris", file=ContentFile(b"first cut", name="solaris.mp4"))
-    old_name = film.file.name
+    old_name = solaris.file.name
     new_upload = SimpleUploadedFile("solaris.mp4", b"director's cut", content_type="video/mp4")
 
-    with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(
-            reverse("admin:movies_filmwork_change", args=[film.pk]), film_form(file=new_upload)
-        )
+    save_change_form(solaris, film_form(file=new_upload))
 
-    assert response.status_code == 302, response.content[:2000]
-    film.refresh_from_db()
-    assert film.file.name != old_name
-    with film.file.open("rb") as stored:
+    assert solaris.file.name != old_name
+    with solaris.file.open("rb") as stored:
         assert stored.read() == b"director's cut"
-    assert not film_storage.exists(old_name)
+    assert not solaris.file.storage.exists(old_name)
 
 
 def test_clearing_the_file_deletes_it(
-    film_storage: Storage,
-    admin_client: Client,
-    film_form: Callable[..., dict[str, Any]],
-    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    solaris: FilmWork, film_form: Callable[..., dict[str, Any]], save_change_form: Callable[..., None]
 ) -> None:
-    film = FilmWork.objects.create(title="Solaris", file=ContentFile(b"frames", name="solaris.mp4"))
-    old_name = film.file.name
+    old_name = solaris.file.name
 
-    with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(
-            reverse("admin:movies_filmwork_change", args=[film.pk]), film_form(**{"file-clear": "on"})
-        )
+    save_change_form(solaris, film_form(**{"file-clear": "on"}))
 
-    assert response.status_code == 302, response.content[:2000]
-    film.refresh_from_db()
-    assert film.file.name == ""
-    assert (film.file_size, film.file_original_name, film.file_content_type) == (None, "", "")
-    assert not film_storage.exists(old_name)
+    assert solaris.file.name == ""
+    assert (solaris.file_size, solaris.file_original_name, solaris.file_content_type) == (None, "", "")
+    assert not solaris.file.storage.exists(old_name)
 
 
 def test_deleting_the_film_deletes_its_file(
