@@ -16,6 +16,7 @@ the bytes.
 import argparse
 import hashlib
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -33,9 +34,12 @@ from devstack.services import AdminPanel, FileAPI, Nginx, Postgres, SeaweedFS
 from devstack.settings import StackConfig
 from devstack.testing import running, throwaway
 
+# The admin's own packages, as manage.py finds them in its folder (this script runs from the repository root).
+sys.path.append(str(Path(__file__).resolve().parents[1]))
+from file_storage.config import BACKENDS
+
 MiB = 1024**2
 MB = 1000**2
-BACKENDS = ("local", "s3", "minio", "file_api")
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",

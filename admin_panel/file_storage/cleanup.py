@@ -8,6 +8,7 @@ single statement), and at commit time a file is deleted only if no row refers to
 storage refuses is recorded as a PendingDeletion for `manage.py retry_deletions`, never just dropped.
 """
 
+import functools
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -17,6 +18,7 @@ from django.core.files.storage import Storage, storages
 from django.db import models, transaction
 from django.db.models.signals import post_delete, post_init, post_save, pre_save
 
+from file_storage.backends.common import failure_text
 from file_storage.config import BACKENDS, FILM_STORAGE_ALIAS, storage_alias
 
 logger = logging.getLogger(__name__)
@@ -61,7 +63,7 @@ def delete_replaced_files(model: type[models.Model], kept_with: Mapping[str, Ite
         for field in file_fields:
             old_name = stored.get(field.attname)
             if old_name and old_name != getattr(instance, field.attname).name:
-                _delete_after_commit(model, field, old_name)
+                _delete_after_commit(field, old_name)
         instance._stored_file_names = {}  # type: ignore[attr-defined]
         remember_loaded_names(sender, instance)
 
@@ -69,13 +71,20 @@ def delete_replaced_files(model: type[models.Model], kept_with: Mapping[str, Ite
         for field in file_fields:
             name = getattr(instance, field.attname).name
             if name:
-                _delete_after_commit(model, field, name)
+                _delete_after_commit(field, name)
 
     uid = f"{model._meta.label}.files"
     post_init.connect(remember_loaded_names, sender=model, weak=False, dispatch_uid=f"{uid}.post_init")
     pre_save.connect(remember_stored_names, sender=model, weak=False, dispatch_uid=f"{uid}.pre_save")
     post_save.connect(delete_replaced, sender=model, weak=False, dispatch_uid=f"{uid}.post_save")
     post_delete.connect(delete_with_row, sender=model, weak=False, dispatch_uid=f"{uid}.post_delete")
+
+
+def loaded_file_name(instance: models.Model, attname: str) -> str | None:
+    """The name the file field `attname` of `instance` had when it was loaded or last saved (for a row not
+    saved yet, the one it was created with); what a save compares with to know the file changed."""
+    loaded: dict[str, str | None] = getattr(instance, "_loaded_file_names", {})
+    return loaded.get(attname)
 
 
 def delete_unused_file(storage: Storage, name: str) -> None:
@@ -98,10 +107,10 @@ def record_failed_deletion(alias: str, name: str, exc: BaseException) -> None:
 
     try:
         pending, created = PendingDeletion.objects.get_or_create(
-            storage=alias, name=name, defaults={"error": _error_text(exc)}
+            storage=alias, name=name, defaults={"error": failure_text(exc)}
         )
         if not created:
-            pending.error = _error_text(exc)
+            pending.error = failure_text(exc)
             pending.attempts += 1
             pending.save(update_fields=["error", "attempts", "last_attempt"])
     except Exception:  # the database is out too: the log above is all that is left
@@ -118,23 +127,20 @@ def alias_of(storage: Storage) -> str | None:
     return None
 
 
-def _error_text(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
-
-
 def _name_of(value: Any) -> str | None:
     name = getattr(value, "name", value)
     return None if name is None else str(name)
 
 
-def _delete_after_commit(model: type[models.Model], field: models.FileField, name: str) -> None:
-    storage = field.storage
+def delete_if_unused(field: models.FileField, storage: Storage, name: str) -> None:
+    """Deletes the file `name` of `field` from `storage` unless a row refers to it: a row saved meanwhile
+    (another editor, transfer_files) may refer to the name again."""
+    model = field.model
+    if model._default_manager.filter(**{field.attname: name}).exists():
+        logger.info("not deleting %r: a %s still refers to it", name, model._meta.label)
+        return
+    delete_unused_file(storage, name)
 
-    def delete_if_unused() -> None:
-        # A row saved meanwhile (another editor, transfer_files) may refer to the name again.
-        if model._default_manager.filter(**{field.attname: name}).exists():
-            logger.info("not deleting %r: a %s still refers to it", name, model._meta.label)
-            return
-        delete_unused_file(storage, name)
 
-    transaction.on_commit(delete_if_unused)
+def _delete_after_commit(field: models.FileField, name: str) -> None:
+    transaction.on_commit(functools.partial(delete_if_unused, field, field.storage, name))

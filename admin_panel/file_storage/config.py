@@ -41,11 +41,11 @@ def film_storages(env: environ.Env, *, media_root: Path, media_url: str) -> dict
     file_api_url = env.str("FILE_API_URL", default="http://127.0.0.1:8001")
     return {
         storage_alias("local"): {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "BACKEND": "file_storage.backends.local.LocalFilmStorage",
             "OPTIONS": {"location": media_root, "base_url": f"/{media_url}"},
         },
         storage_alias("s3"): {
-            "BACKEND": "file_storage.backends.S3FilmStorage",
+            "BACKEND": "file_storage.backends.s3.S3FilmStorage",
             "OPTIONS": {
                 "bucket_name": env.str("ADMIN_S3_BUCKET", default="admin-films-s3"),
                 "endpoint_url": s3_endpoint,
@@ -60,7 +60,7 @@ def film_storages(env: environ.Env, *, media_root: Path, media_url: str) -> dict
             },
         },
         storage_alias("minio"): {
-            "BACKEND": "file_storage.backends.MinioFilmStorage",
+            "BACKEND": "file_storage.backends.minio.MinioFilmStorage",
             "OPTIONS": {
                 # django-minio-backend reads its options back from STORAGES under this alias.
                 "storage_name": storage_alias("minio"),
@@ -77,7 +77,7 @@ def film_storages(env: environ.Env, *, media_root: Path, media_url: str) -> dict
             },
         },
         storage_alias("file_api"): {
-            "BACKEND": "file_storage.backends.FileAPIStorage",
+            "BACKEND": "file_storage.backends.file_api.FileAPIStorage",
             "OPTIONS": {
                 "base_url": file_api_url,
                 "public_url": env.str("FILE_API_PUBLIC_URL", default=file_api_url),

@@ -40,7 +40,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from file_storage.backends import FileAPIError, FileAPIStorage, S3FilmStorage
+from file_storage.backends.file_api import FileAPIError, FileAPIStorage
+from file_storage.backends.s3 import S3FilmStorage
 from file_storage.cleanup import delete_unused_file
 from file_storage.config import storage_alias
 from file_storage.models import DirectUpload

@@ -22,7 +22,10 @@ from django.db import connection
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
-from file_storage.backends import FileAPIStorage, MinioFilmStorage, S3FilmStorage, check_storage
+from file_storage.backends.common import check_storage
+from file_storage.backends.file_api import FileAPIStorage
+from file_storage.backends.minio import MinioFilmStorage
+from file_storage.backends.s3 import S3FilmStorage
 from file_storage.config import FILM_STORAGE_ALIAS
 
 logger = logging.getLogger(__name__)

@@ -4,12 +4,12 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from file_storage.admin import StoredFilesAdminMixin
+from file_storage.admin import unsaved_files_deleted
 from file_storage.models import DirectUpload
 from movies.forms import FilmWorkForm
 from movies.models import FilmWork, Genre, GenreFilmWork, Person, PersonFilmWork
@@ -74,9 +74,8 @@ class PersonFilmWorkInline(FilmLinkInline):
         return links.select_related("film_work", "person")  # each row shows its str()
 
 
-# StoredFilesAdminMixin comes first: its form stores the upload while the form is validated.
 @admin.register(FilmWork)
-class FilmWorkAdmin(StoredFilesAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class FilmWorkAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     form = FilmWorkForm
     list_display = ("title", "type", "rating", "creation_date", "file_size_display", "download_link")
     list_filter = ("type", "genres", RatingRangeFilter)
@@ -84,6 +83,18 @@ class FilmWorkAdmin(StoredFilesAdminMixin, admin.ModelAdmin):  # type: ignore[ty
     search_help_text = _("Searches titles, descriptions and people's names.")
     date_hierarchy = "creation_date"
     inlines = (GenreFilmWorkInline, PersonFilmWorkInline)
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # The form stores the film while it is validated (file_storage/admin.py); a film that no saved row
+        # names when the view is done (an inline had an error, the transaction rolled back) is deleted again.
+        with unsaved_files_deleted():
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request: HttpRequest, obj: FilmWork, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)

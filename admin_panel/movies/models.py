@@ -3,13 +3,14 @@
 import mimetypes
 import uuid
 from pathlib import PurePath
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.files.storage import Storage, storages
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from file_storage.cleanup import loaded_file_name
 from file_storage.config import FILM_STORAGE_ALIAS
 
 
@@ -33,7 +34,20 @@ class TimeStampedMixin(models.Model):
         abstract = True
 
 
-class Genre(UUIDMixin, TimeStampedMixin):
+class NamedEntry(UUIDMixin, TimeStampedMixin):
+    """A genre or a person: shown by one field (`name_field`), which the admin lists and searches them by."""
+
+    name_field: ClassVar[str]
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return str(getattr(self, self.name_field))
+
+
+class Genre(NamedEntry):
+    name_field = "name"
     name = models.CharField(_("name"), max_length=255, unique=True)
     description = models.TextField(_("description"), blank=True)
 
@@ -43,11 +57,9 @@ class Genre(UUIDMixin, TimeStampedMixin):
         verbose_name_plural = _("genres")
         ordering = ["name"]
 
-    def __str__(self) -> str:
-        return self.name
 
-
-class Person(UUIDMixin, TimeStampedMixin):
+class Person(NamedEntry):
+    name_field = "full_name"
     full_name = models.CharField(_("full name"), max_length=255, db_index=True)
 
     class Meta:
@@ -55,9 +67,6 @@ class Person(UUIDMixin, TimeStampedMixin):
         verbose_name = _("person")
         verbose_name_plural = _("people")
         ordering = ["full_name"]
-
-    def __str__(self) -> str:
-        return self.full_name
 
 
 class FilmWork(UUIDMixin, TimeStampedMixin):
@@ -106,21 +115,15 @@ class FilmWork(UUIDMixin, TimeStampedMixin):
     def __str__(self) -> str:
         return self.title
 
-    @classmethod
-    def from_db(cls, db: str | None, field_names: Any, values: Any) -> "FilmWork":
-        film = super().from_db(db, field_names, values)
-        film._loaded_file_name = film.file.name
-        return film
-
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.file.name != getattr(self, "_loaded_file_name", None):
+        # The name loaded is the one file_storage.cleanup keeps for every file field (movies/apps.py).
+        if self._state.adding or self.file.name != loaded_file_name(self, "file"):
             self.file_size = self.file.size if self.file else None
             if not self.file:
                 self.file_original_name = self.file_content_type = ""
             elif not self.file._committed:  # a new file, not stored yet: its name is still the uploaded one
                 self.describe_file(self.file.name or "")
         super().save(*args, **kwargs)
-        self._loaded_file_name = self.file.name
 
     def describe_file(self, original_name: str) -> None:
         """Keeps the name the file had when it was uploaded, and the type it is served with."""

@@ -16,6 +16,7 @@ from pytest_django.fixtures import Settings
 
 from devstack.services import AdminPanel
 from devstack.settings import StackConfig
+from file_storage.backends.file_api import FileAPIStorage
 from file_storage.config import BACKENDS, FILM_STORAGE_ALIAS, film_storages, storage_alias
 from movies.models import FilmWork
 
@@ -122,7 +123,7 @@ def stored_names() -> Callable[[Storage], set[str]]:
     """Every file a storage holds where FilmWork files go (FileAPI is flat, the others use `films/`)."""
 
     def names(storage: Storage) -> set[str]:
-        path = "" if storage.__class__.__name__ == "FileAPIStorage" else "films"
+        path = "" if isinstance(storage, FileAPIStorage) else "films"
         try:
             return {f"{path}/{name}".lstrip("/") for name in storage.listdir(path)[1]}
         except FileNotFoundError:  # a local directory nothing was stored in yet

@@ -73,6 +73,7 @@ def test_a_demo_data_failure_does_not_stop_the_admin(empty_admin_config: StackCo
         log = admin.log.read_text()
 
     assert login.status_code == 200
+    assert 'name="username"' in login.text  # the login page itself, served
     assert "no new genres today" in log
     assert "start: the demo data could not be loaded (the error is above); the admin starts without it" in log
     with connect(empty_admin_config, empty_admin_config.get("ADMIN_DB_NAME")) as catalogue:

@@ -1,5 +1,6 @@
 """FileAPIStorage: the Storage API over FileAPI, and what the admin shows when FileAPI fails."""
 
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -18,7 +19,7 @@ from django.urls import reverse
 from devstack.services import FileAPI
 from devstack.settings import StackConfig, free_ports
 from devstack.testing import running
-from file_storage.backends import FileAPIError, FileAPIStorage
+from file_storage.backends.file_api import FileAPIError, FileAPIStorage
 from movies.models import FilmWork
 
 pytestmark = pytest.mark.django_db
@@ -79,16 +80,25 @@ def failing_file_api() -> Iterator[Callable[[int], FailingServer]]:
         server.server_close()
 
 
-def post_film_with_file(admin_client: Client, film_form: Callable[..., dict[str, Any]]) -> str:
-    """Posts the add form with a file; asserts the form came back with an error on the file, no row."""
-    upload = SimpleUploadedFile("solaris.mp4", b"frames" * 400, content_type="video/mp4")
-    response = admin_client.post(reverse("admin:movies_filmwork_add"), film_form(file=upload))
-    assert response.status_code == 200, "the form should come back with an error, not redirect or crash"
-    assert not FilmWork.objects.exists()
-    errors = response.context["adminform"].form.errors
-    assert list(errors) == ["file"]
-    message: str = errors["file"][0]
-    return message
+@pytest.fixture
+def form_error_of_upload(
+    use_film_storages: Callable[..., Storage], admin_client: Client, film_form: Callable[..., dict[str, Any]]
+) -> Callable[..., str]:
+    """Posts the add form with a file to FileAPI configured by the environment given; asserts the form came
+    back with an error on the file and no row, and returns the error."""
+
+    def post(**environment: str) -> str:
+        use_film_storages("file_api", **environment)
+        upload = SimpleUploadedFile("solaris.mp4", b"frames" * 400, content_type="video/mp4")
+        response = admin_client.post(reverse("admin:movies_filmwork_add"), film_form(file=upload))
+        assert response.status_code == 200, "the form should come back with an error, not redirect or crash"
+        assert not FilmWork.objects.exists()
+        errors = response.context["adminform"].form.errors
+        assert list(errors) == ["file"]
+        message: str = errors["file"][0]
+        return message
+
+    return post
 
 
 def test_storage_api_over_file_api(file_api_storage: FileAPIStorage) -> None:
@@ -121,27 +131,17 @@ def test_unknown_name_is_file_not_found(file_api_storage: FileAPIStorage, name: 
 
 
 def test_file_api_down_is_a_form_error(
-    file_api_server: FileAPI,
-    use_film_storages: Callable[..., Storage],
-    admin_client: Client,
-    film_form: Callable[..., dict[str, Any]],
+    file_api_server: FileAPI, form_error_of_upload: Callable[..., str]
 ) -> None:
-    use_film_storages("file_api", FILE_API_URL=f"http://127.0.0.1:{free_ports(1)[0]}")
-
-    message = post_film_with_file(admin_client, film_form)
+    message = form_error_of_upload(FILE_API_URL=f"http://127.0.0.1:{free_ports(1)[0]}")
 
     assert message.startswith("The file could not be stored: FileAPI is unavailable at http://127.0.0.1:")
 
 
 def test_wrong_token_is_a_form_error(
-    file_api_server: FileAPI,
-    use_film_storages: Callable[..., Storage],
-    admin_client: Client,
-    film_form: Callable[..., dict[str, Any]],
+    file_api_server: FileAPI, form_error_of_upload: Callable[..., str]
 ) -> None:
-    use_film_storages("file_api", FILE_API_TOKEN="not-the-token")
-
-    message = post_film_with_file(admin_client, film_form)
+    message = form_error_of_upload(FILE_API_TOKEN="not-the-token")
 
     assert message == "The file could not be stored: FileAPI refused the token (FILE_API_TOKEN): " + (
         "a valid bearer token is required"
@@ -149,19 +149,13 @@ def test_wrong_token_is_a_form_error(
 
 
 def test_file_over_file_apis_limit_is_a_form_error(
-    stack_config: StackConfig,
-    file_api_server: FileAPI,
-    use_film_storages: Callable[..., Storage],
-    admin_client: Client,
-    film_form: Callable[..., dict[str, Any]],
+    stack_config: StackConfig, file_api_server: FileAPI, form_error_of_upload: Callable[..., str]
 ) -> None:
     port = str(free_ports(1)[0])
     limits = {"FILE_API_PORT": port, "FILE_API_MAX_UPLOAD_BYTES": "1000"}
     small = replace(stack_config, env={**stack_config.env, **limits})
     with running(FileAPI(small)) as limited:
-        use_film_storages("file_api", FILE_API_URL=limited.base_url)
-
-        message = post_film_with_file(admin_client, film_form)
+        message = form_error_of_upload(FILE_API_URL=limited.base_url)
 
     assert message == (
         "The file could not be stored: FileAPI refused the file (HTTP 413): "
@@ -170,15 +164,11 @@ def test_file_over_file_apis_limit_is_a_form_error(
 
 
 def test_server_error_is_a_form_error(
-    failing_file_api: Callable[[int], FailingServer],
-    use_film_storages: Callable[..., Storage],
-    admin_client: Client,
-    film_form: Callable[..., dict[str, Any]],
+    failing_file_api: Callable[[int], FailingServer], form_error_of_upload: Callable[..., str]
 ) -> None:
     server = failing_file_api(500)
-    use_film_storages("file_api", FILE_API_URL=server.url)
 
-    message = post_film_with_file(admin_client, film_form)
+    message = form_error_of_upload(FILE_API_URL=server.url)
 
     assert message == "The file could not be stored: FileAPI is unavailable (HTTP 500): something broke"
     assert server.requests == 1  # a 500 is a bug, not an outage: not retried
@@ -195,6 +185,28 @@ def test_unavailable_file_api_is_retried_then_reported(
         storage.save("films/solaris.mp4", ContentFile(b"frames"))
 
     assert server.requests == storage.retries == 3
+
+
+def test_refused_connection_is_tried_three_times_in_all(
+    use_film_storages: Callable[..., Storage], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = free_ports(1)[0]
+    storage = use_film_storages("file_api", FILE_API_URL=f"http://127.0.0.1:{port}")
+    assert isinstance(storage, FileAPIStorage)
+    connects: list[Any] = []
+    create_connection = socket.create_connection
+
+    def counted(address: Any, *args: Any, **kwargs: Any) -> socket.socket:
+        if address[1] == port:
+            connects.append(address)
+        return create_connection(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", counted)
+
+    with pytest.raises(FileAPIError, match=rf"^FileAPI is unavailable at http://127.0.0.1:{port}: "):
+        storage.exists("Q7dWSbLVRJZxm6JZ34FnHP")
+
+    assert len(connects) == storage.retries == 3
 
 
 def test_model_save_with_file_api_down_saves_no_row(

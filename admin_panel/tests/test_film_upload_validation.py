@@ -65,6 +65,9 @@ def test_a_file_that_is_not_a_video_is_refused_with_a_form_error(
     response = add_film(name, content, content_type)
 
     assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == ["file"]  # under the file field, and nothing else wrong
+    assert errors["file"][0].startswith(error)
     assert error in response.content.decode()
     assert not FilmWork.objects.exists()
     assert stored_names(storage) == stored_before

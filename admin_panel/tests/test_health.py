@@ -145,9 +145,12 @@ def test_concurrent_probes_make_one_check(
     assert len(failures) == 1
 
 
-def test_health_answers_get_only(client: Client) -> None:
-    assert client.post("/health/ready").status_code == 405
-    assert client.post("/health/live").status_code == 405
+@pytest.mark.parametrize("path", ["/health/ready", "/health/live"])
+def test_health_refuses_a_post_and_names_get(client: Client, path: str) -> None:
+    response = client.post(path)
+
+    assert response.status_code == 405
+    assert response["Allow"] == "GET"
 
 
 def test_the_admin_process_answers_its_health_urls(admin_server: AdminPanel) -> None:

@@ -37,18 +37,25 @@ def test_person_autocomplete_answers_with_matching_people(admin_client: Client) 
 
 
 @pytest.mark.parametrize(
-    "url",
+    ("url", "shown"),
     [
-        "/admin/movies/genre/",
-        "/admin/movies/genre/add/",
-        "/admin/movies/person/",
-        "/admin/movies/person/add/",
-        "/admin/movies/",
-        "/admin/",
+        ("/admin/movies/genre/", ["<h1>Select genre to change</h1>", ">Science Fiction</a>"]),
+        ("/admin/movies/genre/add/", ["<h1>Add genre</h1>", 'name="name"', 'name="description"']),
+        ("/admin/movies/person/", ["<h1>Select person to change</h1>", ">Christopher Nolan</a>"]),
+        ("/admin/movies/person/add/", ["<h1>Add person</h1>", 'name="full_name"']),
+        (
+            "/admin/movies/",
+            ['href="/admin/movies/filmwork/"', 'href="/admin/movies/genre/"', 'href="/admin/movies/person/"'],
+        ),
+        ("/admin/", ['href="/admin/movies/"', 'href="/admin/movies/filmwork/"']),
     ],
 )
-def test_admin_page_renders(admin_client: Client, url: str) -> None:
-    assert admin_client.get(url).status_code == 200
+def test_admin_page_shows_its_title_and_content(admin_client: Client, url: str, shown: list[str]) -> None:
+    response = admin_client.get(url)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert [text for text in shown if text not in page] == []
 
 
 def test_genre_changelist_counts_the_films_of_each_genre(admin_client: Client) -> None:

@@ -18,6 +18,7 @@ from django.urls import reverse
 from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks
 
 from devstack.services import Nginx
+from movies.admin import FilmWorkAdmin
 from movies.models import FilmWork
 
 pytestmark = pytest.mark.django_db
@@ -113,48 +114,51 @@ def test_a_film_the_browser_cannot_play_gets_no_player(
     assert "<video" not in page
 
 
+@pytest.fixture
+def save_change_form(
+    admin_client: Client, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> Callable[[FilmWork, dict[str, Any]], None]:
+    """Saves a film's change form, runs what waits for the commit, and reloads the film."""
+
+    def save(film: FilmWork, form: dict[str, Any]) -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post(reverse("admin:movies_filmwork_change", args=[film.pk]), form)
+        assert response.status_code == 302, response.content[:2000]
+        film.refresh_from_db()
+
+    return save
+
+
+@pytest.fixture
+def solaris(film_storage: Storage) -> FilmWork:
+    """A film with a file in the backend of `film_storage`."""
+    return FilmWork.objects.create(title="Solaris", file=ContentFile(b"first cut", name="solaris.mp4"))
+
+
 def test_replacing_the_file_deletes_the_old_one(
-    film_storage: Storage,
-    admin_client: Client,
-    film_form: Callable[..., dict[str, Any]],
-    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    solaris: FilmWork, film_form: Callable[..., dict[str, Any]], save_change_form: Callable[..., None]
 ) -> None:
-    film = FilmWork.objects.create(title="Solaris", file=ContentFile(b"first cut", name="solaris.mp4"))
-    old_name = film.file.name
+    old_name = solaris.file.name
     new_upload = SimpleUploadedFile("solaris.mp4", b"director's cut", content_type="video/mp4")
 
-    with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(
-            reverse("admin:movies_filmwork_change", args=[film.pk]), film_form(file=new_upload)
-        )
+    save_change_form(solaris, film_form(file=new_upload))
 
-    assert response.status_code == 302, response.content[:2000]
-    film.refresh_from_db()
-    assert film.file.name != old_name
-    with film.file.open("rb") as stored:
+    assert solaris.file.name != old_name
+    with solaris.file.open("rb") as stored:
         assert stored.read() == b"director's cut"
-    assert not film_storage.exists(old_name)
+    assert not solaris.file.storage.exists(old_name)
 
 
 def test_clearing_the_file_deletes_it(
-    film_storage: Storage,
-    admin_client: Client,
-    film_form: Callable[..., dict[str, Any]],
-    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    solaris: FilmWork, film_form: Callable[..., dict[str, Any]], save_change_form: Callable[..., None]
 ) -> None:
-    film = FilmWork.objects.create(title="Solaris", file=ContentFile(b"frames", name="solaris.mp4"))
-    old_name = film.file.name
+    old_name = solaris.file.name
 
-    with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(
-            reverse("admin:movies_filmwork_change", args=[film.pk]), film_form(**{"file-clear": "on"})
-        )
+    save_change_form(solaris, film_form(**{"file-clear": "on"}))
 
-    assert response.status_code == 302, response.content[:2000]
-    film.refresh_from_db()
-    assert film.file.name == ""
-    assert (film.file_size, film.file_original_name, film.file_content_type) == (None, "", "")
-    assert not film_storage.exists(old_name)
+    assert solaris.file.name == ""
+    assert (solaris.file_size, solaris.file_original_name, solaris.file_content_type) == (None, "", "")
+    assert not solaris.file.storage.exists(old_name)
 
 
 def test_deleting_the_film_deletes_its_file(
@@ -204,6 +208,36 @@ def test_inline_error_keeps_no_stored_file(
     )
 
     assert response.status_code == 200
+    inline_errors = {
+        inline.formset.prefix: inline.formset.errors for inline in response.context["inline_admin_formsets"]
+    }
+    assert inline_errors["personfilmwork_set"] == [{"person": ["This field is required."]}]
+    assert response.context["adminform"].form.errors == {}  # the film itself was valid: its file was stored
+    assert not FilmWork.objects.exists()
+    assert stored_names(film_storage) == before
+
+
+def test_a_save_rolled_back_after_the_upload_keeps_no_stored_file(
+    film_storage: Storage,
+    admin_client: Client,
+    film_form: Callable[..., dict[str, Any]],
+    stored_names: Callable[[Storage], set[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before = stored_names(film_storage)
+
+    def fail(*args: Any) -> None:
+        raise RuntimeError("the database went away after the film was stored")
+
+    # save_related runs after the row is saved, in the view's transaction.
+    monkeypatch.setattr(FilmWorkAdmin, "save_related", fail)
+
+    with pytest.raises(RuntimeError, match="the database went away"):
+        admin_client.post(
+            reverse("admin:movies_filmwork_add"),
+            film_form(file=SimpleUploadedFile("solaris.mp4", b"frames", content_type="video/mp4")),
+        )
+
     assert not FilmWork.objects.exists()
     assert stored_names(film_storage) == before
 

@@ -78,6 +78,24 @@ def films_in_local(use_film_storages: Callable[..., Storage]) -> list[FilmWork]:
     ]
 
 
+@pytest.fixture
+def films_switched_to_file_api(
+    films_in_local: list[FilmWork], file_api_server: FileAPI, use_film_storages: Callable[..., Storage]
+) -> list[FilmWork]:
+    """The films of `films_in_local`, FILE_STORAGE_BACKEND then switched to file_api (switch, then move)."""
+    use_film_storages("file_api")
+    return films_in_local
+
+
+@pytest.fixture
+def film_in_file_api(file_api_server: FileAPI, use_film_storages: Callable[..., Storage]) -> FilmWork:
+    """Solaris with its file in FileAPI, uploaded as `Solaris <run id>.mkv`; `file_api` is the selected
+    backend, until the test switches."""
+    use_film_storages("file_api")
+    original_name = f"Solaris {uuid.uuid4().hex[:8]}.mkv"
+    return FilmWork.objects.create(title="Solaris", file=ContentFile(b"frames" * 100, name=original_name))
+
+
 class TestTransferFiles:
     @pytest.mark.parametrize("target", ["s3", "minio", "file_api"])
     def test_moves_every_file_verified(
@@ -112,12 +130,8 @@ class TestTransferFiles:
         assert all(storages[storage_alias("local")].exists(name) for name in names)
 
     def test_second_run_resumes_and_moves_nothing_twice(
-        self,
-        films_in_local: list[FilmWork],
-        file_api_server: FileAPI,
-        use_film_storages: Callable[..., Storage],
+        self, films_switched_to_file_api: list[FilmWork]
     ) -> None:
-        use_film_storages("file_api")
         run("transfer_files", "--from", "local", "--to", "file_api")
         names = sorted(FilmWork.objects.values_list("file", flat=True))
 
@@ -139,13 +153,9 @@ class TestTransferFiles:
         assert not storages[storage_alias("local")].exists(solaris.file.name)
 
     def test_missing_file_is_reported_and_the_others_moved(
-        self,
-        films_in_local: list[FilmWork],
-        file_api_server: FileAPI,
-        use_film_storages: Callable[..., Storage],
+        self, films_switched_to_file_api: list[FilmWork]
     ) -> None:
-        use_film_storages("file_api")
-        lost = films_in_local[0]
+        lost = films_switched_to_file_api[0]
         storages[storage_alias("local")].delete(lost.file.name)
 
         with pytest.raises(CommandError, match=f"files missing from both storages: {lost.file.name}"):
@@ -174,11 +184,9 @@ class TestTransferFiles:
         assert {name for name in names if s3.exists(name)} == in_s3_before == {interrupted_run.file.name}
 
     def test_moving_out_of_file_api_keeps_the_original_name(
-        self, file_api_server: FileAPI, use_film_storages: Callable[..., Storage]
+        self, film_in_file_api: FilmWork, use_film_storages: Callable[..., Storage]
     ) -> None:
-        file_api = use_film_storages("file_api")
-        original_name = f"Solaris {uuid.uuid4().hex[:8]}.mkv"
-        film = FilmWork.objects.create(title="Solaris", file=ContentFile(b"frames" * 100, name=original_name))
+        film, file_api = film_in_file_api, storages[storage_alias("file_api")]
         short_name = film.file.name
         assert "." not in short_name  # FileAPI's own id
         digest = sha256_of(file_api, short_name)
@@ -187,21 +195,22 @@ class TestTransferFiles:
         run("transfer_files", "--from", "file_api", "--to", "local")
 
         film.refresh_from_db()
-        assert film.file.name == f"films/{original_name.replace(' ', '_')}"
+        assert film.file.name == f"films/{film.file_original_name.replace(' ', '_')}"
         assert sha256_of(local, film.file.name) == digest
         assert not file_api.exists(short_name)
 
     def test_a_copy_out_of_file_api_left_by_an_interrupted_run_is_used(
-        self, file_api_server: FileAPI, use_film_storages: Callable[..., Storage]
+        self, film_in_file_api: FilmWork, use_film_storages: Callable[..., Storage]
     ) -> None:
-        file_api = use_film_storages("file_api")
-        original_name = f"Solaris_{uuid.uuid4().hex[:8]}.mkv"
-        film = FilmWork.objects.create(title="Solaris", file=ContentFile(b"frames" * 100, name=original_name))
-        short_name = film.file.name
-        local = use_film_storages("local")
+        film, file_api, local = (
+            film_in_file_api,
+            storages[storage_alias("file_api")],
+            use_film_storages("local"),
+        )
+        short_name, name_in_local = film.file.name, f"films/{film.file_original_name.replace(' ', '_')}"
         with file_api.open(short_name) as original:
-            copy_name = local.save(f"films/{original_name}", original)  # then the run stopped
-        assert copy_name == f"films/{original_name}"
+            copy_name = local.save(name_in_local, original)  # then the run stopped
+        assert copy_name == name_in_local
 
         dry_run = run("transfer_files", "--from", "file_api", "--to", "local", "--dry-run")
         assert f"would point 'Solaris' at its copy {copy_name}" in dry_run

@@ -21,7 +21,9 @@ from django.core.files.storage import Storage
 from pytest_django.fixtures import Settings
 
 from devstack.services import SeaweedFS
-from file_storage.backends import FileAPIStorage, MinioFilmStorage, S3FilmStorage
+from file_storage.backends.file_api import FileAPIStorage
+from file_storage.backends.minio import MinioFilmStorage
+from file_storage.backends.s3 import S3FilmStorage
 from file_storage.remote_files import ChunksReader
 
 MiB = 1024**2

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.files.storage import storages
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from file_storage.backends import check_storage
+from file_storage.backends.common import check_storage, failure_text
 from file_storage.config import BACKENDS, storage_alias
 
 
@@ -24,5 +24,5 @@ class Command(BaseCommand):
         try:
             description = check_storage(storages[storage_alias(backend)])
         except Exception as exc:
-            raise CommandError(f"{backend}: unreachable: {exc.__class__.__name__}: {exc}") from exc
+            raise CommandError(f"{backend}: unreachable: {failure_text(exc)}") from exc
         self.stdout.write(self.style.SUCCESS(f"{backend}: reachable ({description})"))

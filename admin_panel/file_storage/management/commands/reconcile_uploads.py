@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from file_storage.backends.common import failure_text
 from file_storage.direct_uploads import STORAGE_ERRORS, S3DirectUploads, discard, uploads_for
 from file_storage.models import DirectUpload
 
@@ -39,7 +40,7 @@ class Command(BaseCommand):
                 discard(upload)
             except STORAGE_ERRORS as exc:
                 failed += 1
-                self.stderr.write(f"{upload}: {type(exc).__name__}: {exc}")
+                self.stderr.write(f"{upload}: {failure_text(exc)}")
                 continue
             self.stdout.write(f"removed {upload.state} upload {upload.filename!r} ({upload})")
         uploads = uploads_for(settings.FILE_STORAGE_BACKEND)

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.files.storage import storages
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from file_storage.backends.common import failure_text
 from file_storage.cleanup import record_failed_deletion
 from file_storage.config import storage_alias
 from file_storage.models import PendingDeletion
@@ -47,7 +48,7 @@ class Command(BaseCommand):
                 storages[deletion.storage].delete(deletion.name)
             except Exception as exc:
                 record_failed_deletion(deletion.storage, deletion.name, exc)
-                self.stderr.write(f"{deletion.storage} {deletion.name}: {type(exc).__name__}: {exc}")
+                self.stderr.write(f"{deletion.storage} {deletion.name}: {failure_text(exc)}")
                 continue
             deletion.delete()
             deleted += 1
