@@ -34,7 +34,7 @@ import compose
 import psutil
 from dotenv import dotenv_values
 
-from devstack.services import log_tail, terminate, wait_for
+from devstack.services import log_tail, storage_backends, terminate, wait_for
 from devstack.settings import ENV_EXAMPLE, HOST, REPO_ROOT, port_in_use, write_seaweedfs_identities
 
 SANDBOX = Path(__file__).resolve().parent
@@ -47,7 +47,8 @@ PROJECT = "cinema-sandbox"
 # Debian's 20.10 client: a newer one on PATH may want a buildx plugin that cannot be installed here.
 DOCKER = "/usr/bin/docker"
 BASE_IMAGE = "cinema-sandbox/debian:bookworm"
-BACKENDS = ("file_api", "s3", "minio", "local")
+# Every backend; the stack first comes up on `file_api`, and the restart tests run on the last one, `local`.
+BACKENDS = ("file_api", *(b for b in storage_backends() if b not in ("file_api", "local")), "local")
 # What a caller may change; everything else comes from .env.example, whatever the shell has.
 PASSED_SETTINGS = ("HTTP_PORT", "FILE_STORAGE_BACKEND")
 

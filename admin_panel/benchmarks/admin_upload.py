@@ -16,7 +16,6 @@ the bytes.
 import argparse
 import hashlib
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -30,13 +29,11 @@ from playwright.sync_api import sync_playwright
 
 from devstack.bench_results import record
 from devstack.measure import cpu_seconds, peak_rss
-from devstack.services import AdminPanel, FileAPI, Nginx, Postgres, SeaweedFS
+from devstack.services import AdminPanel, FileAPI, Nginx, Postgres, SeaweedFS, storage_backends
 from devstack.settings import StackConfig
 from devstack.testing import running, throwaway
 
-# The admin's own packages, as manage.py finds them in its folder (this script runs from the repository root).
-sys.path.append(str(Path(__file__).resolve().parents[1]))
-from file_storage.config import BACKENDS
+BACKENDS = storage_backends()
 
 MiB = 1024**2
 MB = 1000**2

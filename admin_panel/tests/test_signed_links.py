@@ -1,6 +1,6 @@
-"""The admin signs FileAPI's download links itself (file_storage/signing.py, a copy of FileAPI's): a real
-FileAPI process accepts them, and refuses them tampered or expired. This guards the two copies of the
-signing code, which ship in separate images, against drifting apart."""
+"""The admin signs FileAPI's download links itself (file_storage/signing.py, with the signed_links package
+FileAPI checks them with): a real FileAPI process accepts them, and refuses them tampered or expired. This
+guards what the package cannot: that both services read the same key, lifetime and public address."""
 
 import time
 from collections.abc import Callable

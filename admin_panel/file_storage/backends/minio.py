@@ -1,5 +1,3 @@
-# mypy: allow-subclassing-any
-# The library has no type information: its storage class is Any, and this module subclasses it.
 """`minio`: django-minio-backend's MinioBackend, whose uploads and reads stream."""
 
 import posixpath

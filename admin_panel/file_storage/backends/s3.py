@@ -1,5 +1,3 @@
-# mypy: allow-subclassing-any
-# The library has no type information: its storage class is Any, and this module subclasses it.
 """`s3`: django-storages' S3Storage, whose links a browser can open and whose reads stream.
 
 The library's own `_open` loads the whole object into a spooled temporary file: a film must stream, so it
