@@ -9,7 +9,7 @@ RUN := $(UV) run --frozen
 SIZE ?= 1024
 
 .PHONY: help system-packages docker-packages install test e2e screenshots smoke lint format messages up down logs ps superuser manage dev dev-down dev-logs dev-status \
-	dev-manage reconcile bench bench-transfer bench-upload bench-download bench-seek bench-viewers bench-aborts bench-admin compose-up compose-test compose-down compose
+	dev-manage reconcile bench bench-transfer bench-upload bench-download bench-seek bench-viewers bench-aborts bench-admin compose-up compose-test compose-down compose bare-test
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -103,6 +103,10 @@ compose-test: docker-packages install ## Docker sandbox: build, run the Compose 
 
 compose-down: docker-packages install ## Docker sandbox: remove the stack with its volumes, stop the engine
 	$(RUN) python docker-sandbox/sandbox.py down
+
+# The README's commands where nothing is installed: what a green run on a developer's machine can hide.
+bare-test: docker-packages install ## Docker sandbox: a bare Debian 12 container (python3, git, make) runs make install, make dev, make e2e
+	$(RUN) python docker-sandbox/sandbox.py bare
 
 compose: install ## Docker sandbox: docker compose on its stack: make compose ARGS="logs nginx"
 	$(RUN) python docker-sandbox/sandbox.py compose $(ARGS)

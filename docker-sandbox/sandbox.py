@@ -4,6 +4,7 @@
     python docker-sandbox/sandbox.py test      up, the browser suite per storage backend, restart, down
     python docker-sandbox/sandbox.py compose ARGS...   `docker compose` on the sandbox's stack
     python docker-sandbox/sandbox.py down      the stack and its volumes, then the engine
+    python docker-sandbox/sandbox.py bare      the README's commands on a bare Debian 12 container
 
 It starts a Docker engine of its own (root only: dockerd needs it), whose socket, data and log live under
 .dev/docker/, and never talks to a system Docker. The official images that docker-compose.yml and the
@@ -49,6 +50,11 @@ DOCKER = "/usr/bin/docker"
 BASE_IMAGE = "cinema-sandbox/debian:bookworm"
 # Every backend; the stack first comes up on `file_api`, and the restart tests run on the last one, `local`.
 BACKENDS = ("file_api", *(b for b in storage_backends() if b not in ("file_api", "local")), "local")
+# A bare Debian 12 machine (images/bare-debian/), and what `bare` names its containers and network.
+BARE_IMAGE = "cinema-sandbox/bare-debian:bookworm"
+BARE = "cinema-sandbox-bare"
+# The backend of the bare machine's browser suite: the course's target architecture.
+BARE_BACKEND = "file_api"
 # What a caller may change; everything else comes from .env.example, whatever the shell has.
 PASSED_SETTINGS = ("HTTP_PORT", "FILE_STORAGE_BACKEND")
 
@@ -386,6 +392,57 @@ def test(stack: Stack) -> int:
     return 1 if failed else 0
 
 
+# What a reader runs on the bare machine once `make install` has run there; no route out, so everything else
+# must already be installed.
+BARE_MACHINE_CHECK = f"""set -o errexit -o pipefail -o nounset
+cd /root/cinema
+make dev
+curl -fsS -o /dev/null -w "the admin's login page through nginx: %{{http_code}}\\n" http://127.0.0.1:8000/admin/login/
+curl -fsS -w "\\n" http://127.0.0.1:8000/api/v1/health
+curl -fsS -w "\\n" http://127.0.0.1:8000/health/ready
+make dev-down
+make e2e BACKENDS={BARE_BACKEND}
+"""
+
+
+def bare_machine(engine: Engine) -> int:
+    """The README's commands on a bare Debian 12 machine (python3, git, make), as root in /root: the
+    committed HEAD cloned there, `make install` with the registries reachable (the host's network, as a
+    build has), then with no route out: `make dev`, the admin and FileAPI through nginx, `make dev-down`,
+    the browser suite for one backend; SandboxError at the first step that fails. The second container has
+    a network interface (an internal network): without one Chromium reports itself offline, and the upload
+    widget waits for the network to come back before it sends a failed part again."""
+    Images(Stack(engine, stack_settings())).stand_in(BARE_IMAGE)
+    installed = f"{BARE}:installed"
+    remove_bare_machine(engine)
+    try:
+        print(f"== {BARE_IMAGE}: git clone, make install", flush=True)
+        started = time.monotonic()
+        clone_and_install = "git clone -q /src /root/cinema && make -C /root/cinema install"
+        source = f"{REPO_ROOT}:/src:ro"
+        engine.docker("run", "--name", f"{BARE}-install", "--network", "host", "--volume", source,
+                      BARE_IMAGE, "bash", "-c", clone_and_install)  # fmt: skip
+        engine.docker("commit", f"{BARE}-install", installed, capture=True)
+        print(f"   installed in {time.monotonic() - started:.0f} s", flush=True)
+        engine.docker("network", "create", "--internal", BARE, capture=True)
+        print("== make dev, the stack through nginx, make dev-down, make e2e (no route out)", flush=True)
+        started = time.monotonic()
+        engine.docker(
+            "run", "--name", f"{BARE}-run", "--network", BARE, installed, "bash", "-c", BARE_MACHINE_CHECK
+        )
+        print(f"   passed in {time.monotonic() - started:.0f} s", flush=True)
+        return 0
+    finally:
+        remove_bare_machine(engine)
+
+
+def remove_bare_machine(engine: Engine) -> None:
+    """The containers, the network and the installed image of `bare_machine`, if any are left."""
+    for command in (["rm", "--force", f"{BARE}-install", f"{BARE}-run"], ["network", "rm", BARE],
+                    ["image", "rm", f"{BARE}:installed"]):  # fmt: skip
+        subprocess.run([DOCKER, *command], env=engine.env, capture_output=True, check=False)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -400,8 +457,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     compose_parser = commands.add_parser("compose", help="docker compose ARGS on the sandbox's stack")
     compose_parser.add_argument("arguments", nargs=argparse.REMAINDER)
     commands.add_parser("down", help="remove the stack with its volumes and stop the engine")
+    commands.add_parser("bare", help="the README's commands on a bare Debian 12 container, then remove it")
     args = parser.parse_args(argv)
     try:
+        if args.command == "bare":
+            engine = Engine()
+            was_running = engine.pid() is not None  # a `make compose-up` stack's: left running
+            engine.start()
+            try:
+                return bare_machine(engine)
+            finally:
+                if not was_running:
+                    engine.stop()
         if args.command == "up":
             with sandbox(keep=True) as stack:
                 print(f"The sandbox's stack runs at {stack.base_url}/admin/ (make compose-down removes it).")
