@@ -148,6 +148,17 @@ class Engine:
         pid = self.pid()
         if pid is not None:
             terminate(pid, timeout=30)  # its whole process group: dockerd and the containerd it started
+        # dockerd mounts the host's network namespace under its exec root for containers on the host's network
+        # (builds, `bare`) and leaves it mounted when it exits: `rm -rf .dev/docker` would fail on it.
+        for mount in self._mounts_left():
+            subprocess.run(["umount", mount], check=False)
+        if left := self._mounts_left():
+            raise SandboxError(f"the stopped engine left mounted {left}: umount them as root")
+
+    @staticmethod
+    def _mounts_left() -> list[str]:
+        run_dir = f"{STATE / 'run'}/"
+        return [p.mountpoint for p in psutil.disk_partitions(all=True) if p.mountpoint.startswith(run_dir)]
 
     def docker(self, *args: str, capture: bool = False) -> str:
         return run([DOCKER, *args], self.env, capture)
