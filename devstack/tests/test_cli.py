@@ -136,9 +136,8 @@ def test_a_cluster_postgres_can_no_longer_reach_is_explained(
 ) -> None:
     state = tmp_path / "state"  # pytest's tmp_path is 0700, owned by root
     (state / "postgres" / "data").mkdir(parents=True)
-    (state / "postgres" / "data" / "PG_VERSION").write_text(
-        "15\n"
-    )  # made while it was reachable: never moved
+    # A cluster made while the state directory was reachable: never moved.
+    (state / "postgres" / "data" / "PG_VERSION").write_text("15\n")
     env["DEV_STATE_DIR"] = str(state)
     result = devstack("up", "postgres")
     assert result.returncode == 1

@@ -28,11 +28,10 @@ from multiprocessing.synchronize import Event
 
 import httpx
 import psutil
-from films import link_path
+from films import bench_stack, link_path, pid_of
 
 from devstack.bench_results import record
-from devstack.services import FileAPI, Nginx, Postgres, SeaweedFS
-from devstack.testing import running, throwaway
+from devstack.services import Postgres
 
 MiB = 1024**2
 
@@ -176,16 +175,9 @@ def main() -> None:
     parser.add_argument("--via", nargs="+", choices=["nginx", "file_api"], default=["nginx", "file_api"])
     args = parser.parse_args()
 
-    with (
-        throwaway() as config,
-        running(Postgres(config)) as postgres,
-        running(SeaweedFS(config)),
-        running(FileAPI(config)) as file_api,
-        running(Nginx(config)) as nginx,
-    ):
-        pid, nginx_pid = file_api.pid(), nginx.pid()
-        if pid is None or nginx_pid is None:
-            raise SystemExit("FileAPI or nginx is not running")
+    with bench_stack(with_nginx=True) as stack:
+        file_api, nginx, postgres, config = stack.file_api, stack.nginx, stack.postgres, stack.config
+        pid, nginx_pid = pid_of(file_api), pid_of(nginx)
         site = nginx.base_url
         with httpx.Client(base_url=site, timeout=600) as client:
             film = client.post(

@@ -7,37 +7,24 @@ FileAPI process's resident memory before and at its peak. Numbers only; it asser
     uv run python file_api/benchmarks/transfer.py --size 1024
 """
 
-import argparse
 import hashlib
 import time
 
 import httpx
 import psutil
-from films import GeneratedFilm, store_film
+from films import GeneratedFilm, bench_stack, parse_options, pid_of, store_film
 
 from devstack.bench_results import record
 from devstack.measure import peak_rss
-from devstack.services import FileAPI, Postgres, SeaweedFS
-from devstack.testing import running, throwaway
 
 MiB = 1024**2
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=1024, help="file size in MiB (default 1024)")
-    size = parser.parse_args().size * MiB
+    size = parse_options(__doc__, size=(1024, "file size in MiB")).size * MiB
 
-    with (
-        throwaway() as config,
-        running(Postgres(config)),
-        running(SeaweedFS(config)),
-        running(FileAPI(config)) as file_api,
-        httpx.Client(base_url=file_api.base_url, timeout=600) as client,
-    ):
-        pid = file_api.pid()
-        if pid is None:
-            raise SystemExit("FileAPI is not running")
+    with bench_stack() as stack, httpx.Client(base_url=stack.file_api.base_url, timeout=600) as client:
+        file_api, pid = stack.file_api, pid_of(stack.file_api)
         film = GeneratedFilm(size)
         before_upload = psutil.Process(pid).memory_info().rss
         with peak_rss(pid) as upload_peak:
