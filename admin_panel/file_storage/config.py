@@ -73,7 +73,18 @@ def film_storages(env: environ.Env, *, media_root: Path, media_url: str) -> dict
                 "MINIO_REGION": s3_region,
                 "MINIO_DEFAULT_BUCKET": minio_bucket,
                 "MINIO_PRIVATE_BUCKETS": [minio_bucket],
+                # None: a public bucket's films are anyone's, by links that never expire; and making a
+                # bucket public is a policy the admin's key may not set.
+                "MINIO_PUBLIC_BUCKETS": [],
                 "MINIO_URL_EXPIRY_HOURS": timedelta(seconds=url_expiry),
+                # Off, as by default. Buckets and their policies are the S3 server's init job's (Compose's,
+                # devstack's under `make dev`): the admin's key may not create a bucket nor set a policy.
+                # (The library's ready() and initialize_buckets skip subclasses of MinioBackend anyway.)
+                "MINIO_CONSISTENCY_CHECK_ON_START": False,
+                "MINIO_POLICY_HOOKS": [],
+                # A request more per upload, for nothing: a missing bucket already fails the upload itself
+                # and /health/ready, and the check could not create it.
+                "MINIO_BUCKET_CHECK_ON_SAVE": False,
             },
         },
         storage_alias("file_api"): {

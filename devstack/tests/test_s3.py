@@ -3,6 +3,9 @@ to its buckets, stoppable."""
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 import boto3
 import httpx
 import pytest
@@ -10,10 +13,16 @@ from botocore.exceptions import ClientError
 from minio.error import S3Error
 
 from devstack.services import SeaweedFS, pid_alive, wait_for
-from devstack.settings import SERVICE_S3_KEYS, buckets
+from devstack.settings import buckets
 from devstack.testing import temporary_s3
 
 from .helpers import listening
+
+# Each service's S3 key (access key and secret settings) and the buckets s3/init.sh lets it use.
+SERVICE_S3_KEYS = {
+    "file_api": ("FILE_API_S3_ACCESS_KEY", "FILE_API_S3_SECRET_KEY", ("FILE_API_BUCKET",)),
+    "admin_panel": ("ADMIN_S3_ACCESS_KEY", "ADMIN_S3_SECRET_KEY", ("ADMIN_S3_BUCKET", "ADMIN_MINIO_BUCKET")),
+}
 
 
 def test_listens_on_localhost_only(s3_server: SeaweedFS) -> None:
@@ -88,3 +97,27 @@ def test_a_service_key_may_use_the_objects_of_its_own_buckets_only(
             key.list_objects_v2(Bucket=bucket)
     with pytest.raises(ClientError, match="AccessDenied"):
         key.create_bucket(Bucket=f"{service.replace('_', '-')}-made-this")
+
+
+def test_a_second_init_keeps_the_buckets_and_gives_a_changed_secret(temporary_s3_server: SeaweedFS) -> None:
+    s3 = temporary_s3_server
+    settings = dict(s3.config.env)
+    old_secret, new_secret = settings["FILE_API_S3_SECRET_KEY"], "a-changed-file-api-secret-0123456789"
+    bucket = settings["FILE_API_BUCKET"]
+
+    def file_api_key(secret: str) -> Any:
+        return boto3.client(
+            "s3",
+            endpoint_url=s3.endpoint_url,
+            aws_access_key_id=settings["FILE_API_S3_ACCESS_KEY"],
+            aws_secret_access_key=secret,
+            region_name=s3.region,
+        )
+
+    file_api_key(old_secret).put_object(Bucket=bucket, Key="kept", Body=b"kept")
+    s3.config = dataclasses.replace(s3.config, env=settings | {"FILE_API_S3_SECRET_KEY": new_secret})
+    s3.provision()  # what the next `make dev` or `docker compose up` runs
+
+    assert file_api_key(new_secret).get_object(Bucket=bucket, Key="kept")["Body"].read() == b"kept"
+    with pytest.raises(ClientError, match="SignatureDoesNotMatch"):
+        file_api_key(old_secret).get_object(Bucket=bucket, Key="kept")

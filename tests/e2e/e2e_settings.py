@@ -33,6 +33,8 @@ class E2ESettings:
     # The command that drives the Compose stack under test (`docker compose`, or the sandbox's); only the
     # tests marked `compose` use it.
     compose_command: list[str]
+    # `make up`'s pull step against the engine under test, with the project's files only
+    make_up_pull_command: list[str]
 
     @classmethod
     def from_environment(cls) -> "E2ESettings":
@@ -53,4 +55,5 @@ class E2ESettings:
             big_file_mib=int(os.environ.get("E2E_BIG_FILE_MIB", "200")),
             chromium=os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"),
             compose_command=shlex.split(os.environ.get("E2E_COMPOSE", "")),
+            make_up_pull_command=shlex.split(os.environ.get("E2E_MAKE_UP_PULL", "")),
         )

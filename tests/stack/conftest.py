@@ -10,8 +10,8 @@ from stack_files import compose_config
 
 @pytest.fixture(scope="session")
 def project() -> dict[str, Any]:
-    """docker-compose.yml resolved with .env.example and the bundled MinIO (profile `minio`)."""
-    return compose_config({"COMPOSE_PROFILES": "minio"})
+    """docker-compose.yml resolved with .env.example and both S3 servers' profiles: every service."""
+    return compose_config({"S3_SERVER": "seaweedfs,minio"})
 
 
 @pytest.fixture(scope="session")

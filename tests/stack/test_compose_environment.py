@@ -19,11 +19,18 @@ from file_api.config import Settings
 # Variables the official images document and act on.
 POSTGRES_IMAGE = {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "POSTGRES_INITDB_ARGS", "PGDATA"}
 MINIO_IMAGE = {"MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "MINIO_SITE_REGION", "MINIO_BROWSER_REDIRECT_URL"}
+# weed reads its root S3 key from AWS_*, and Go's runtime its memory limit.
+SEAWEEDFS_IMAGE = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "GOMEMLIMIT"}
 NGINX_IMAGE = {"NGINX_ENVSUBST_FILTER"}
 
 NGINX_TEMPLATE = REPO_ROOT / "nginx" / "templates" / "default.conf.template"
 POSTGRES_INIT_SCRIPTS = sorted((REPO_ROOT / "postgres" / "init").glob("*.sh"))
-MINIO_INIT = REPO_ROOT / "minio" / "init.sh"
+S3_INIT = REPO_ROOT / "s3" / "init.sh"
+# What s3/init.sh reads for one server only: SeaweedFS's shell talks to its master; mc to the S3 API as root.
+ONLY_FOR = {
+    "seaweedfs-init": {"SEAWEEDFS_MASTER"},
+    "minio-init": {"S3_ENDPOINT_URL", "S3_REGION", "S3_ACCESS_KEY", "S3_SECRET_KEY"},
+}
 
 # env.str("NAME"), env.bool(...), env("NAME"), os.environ.get("NAME"), os.getenv("NAME"), os.environ["NAME"]
 PYTHON_READ = re.compile(
@@ -88,13 +95,20 @@ def test_postgres_init_scripts_get_what_they_read(services: dict[str, Any]) -> N
         assert shell_variables(script) - passed(services, "postgres") == set(), script.name
 
 
-def test_minio_gets_only_what_the_image_reads(services: dict[str, Any]) -> None:
-    assert passed(services, "minio") - MINIO_IMAGE == set()
+@pytest.mark.parametrize(("server", "image_reads"), [("minio", MINIO_IMAGE), ("seaweedfs", SEAWEEDFS_IMAGE)])
+def test_an_s3_server_gets_only_what_its_image_reads(
+    services: dict[str, Any], server: str, image_reads: set[str]
+) -> None:
+    assert passed(services, server) - image_reads == set()
 
 
+@pytest.mark.parametrize("init_job", sorted(ONLY_FOR))
 @pytest.mark.parametrize("direction", ["passed but not read", "read but not passed"])
-def test_minio_init_gets_exactly_what_its_script_reads(services: dict[str, Any], direction: str) -> None:
-    reads, gets = shell_variables(MINIO_INIT), passed(services, "minio-init")
+def test_an_s3_init_job_gets_exactly_what_the_script_reads_for_its_server(
+    services: dict[str, Any], init_job: str, direction: str
+) -> None:
+    others = set().union(*(names for job, names in ONLY_FOR.items() if job != init_job))
+    reads, gets = shell_variables(S3_INIT) - others, passed(services, init_job)
 
     assert (gets - reads if direction == "passed but not read" else reads - gets) == set()
 

@@ -30,9 +30,9 @@ REQUIRED_SECRETS = [
 # APP_ENV: .env.example says development, so `make up` is one command; a .env without it is production,
 # which refuses the public secrets (README, "Secrets and environments").
 COMPOSE_OWN_DEFAULTS = {"DJANGO_DEBUG": "false", "APP_ENV": "production"}
-MINIO_PROFILE = {"COMPOSE_PROFILES": "minio"}
+S3_SERVERS = ("seaweedfs", "minio")
 EXTERNAL_S3 = {
-    "COMPOSE_PROFILES": "",
+    "S3_SERVER": "",
     "S3_ENDPOINT_URL": "https://s3.example.com",
     "S3_PUBLIC_ENDPOINT_URL": "https://s3.example.com",
     "NGINX_S3_UPSTREAM": "s3.example.com:443",
@@ -43,8 +43,9 @@ def one_shot(service: dict[str, Any]) -> bool:
     return service.get("restart") == "no"
 
 
-def test_compose_file_is_valid_with_the_bundled_minio() -> None:
-    result = run_compose("config", "--quiet", environment=MINIO_PROFILE)
+@pytest.mark.parametrize("server", S3_SERVERS)
+def test_compose_file_is_valid_with_each_s3_server(server: str) -> None:
+    result = run_compose("config", "--quiet", environment={"S3_SERVER": server})
 
     assert result.returncode == 0, result.stderr
 
@@ -55,41 +56,56 @@ def test_compose_file_is_valid_with_an_external_s3() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_minio_starts_only_with_its_profile() -> None:
-    with_minio = run_compose("config", "--services", environment=MINIO_PROFILE).stdout.split()
-    without = run_compose("config", "--services", environment=EXTERNAL_S3).stdout.split()
+def test_s3_server_chooses_the_s3_services_and_seaweedfs_is_the_default() -> None:
+    chosen = {
+        server: set(run_compose("config", "--services", environment={"S3_SERVER": server}).stdout.split())
+        for server in ("seaweedfs", "minio", "")
+    }
+    default = set(run_compose("config", "--services").stdout.split())
+    stack = {"postgres", "file_api", "admin_panel", "nginx"}
 
-    assert set(with_minio) == {"postgres", "minio", "minio-init", "file_api", "admin_panel", "nginx"}
-    # The buckets are still made, on the external S3.
-    assert set(without) == set(with_minio) - {"minio"}
+    assert chosen == {
+        "seaweedfs": stack | {"seaweedfs", "seaweedfs-init"},
+        "minio": stack | {"minio", "minio-init"},
+        "": stack,  # an external S3: its buckets and keys are made there
+    }
+    assert default == chosen[dotenv_values(ENV_EXAMPLE)["S3_SERVER"] or ""] == chosen["seaweedfs"]
 
 
 def test_external_s3_is_chosen_by_environment_alone() -> None:
     services = compose_config(EXTERNAL_S3)["services"]
 
-    for name in ("file_api", "admin_panel", "minio-init"):
+    for name in ("file_api", "admin_panel"):
         assert services[name]["environment"]["S3_ENDPOINT_URL"] == "https://s3.example.com"
     assert services["admin_panel"]["environment"]["S3_PUBLIC_ENDPOINT_URL"] == "https://s3.example.com"
     assert services["nginx"]["environment"]["NGINX_S3_UPSTREAM"] == "s3.example.com:443"
 
 
-def test_bundled_minio_is_reached_inside_and_links_point_at_nginx(services: dict[str, Any]) -> None:
+@pytest.mark.parametrize("server", S3_SERVERS)
+def test_either_s3_server_answers_as_s3_on_the_network(services: dict[str, Any], server: str) -> None:
+    assert services[server]["networks"]["default"]["aliases"] == ["s3"]
+    assert services[server]["image"].startswith(
+        {"seaweedfs": "chrislusf/", "minio": "quay.io/minio/"}[server]
+    )
+
+
+def test_bundled_s3_is_reached_inside_and_links_point_at_nginx(services: dict[str, Any]) -> None:
     public_url = f"http://127.0.0.1:{dotenv_values(ENV_EXAMPLE)['HTTP_PORT']}"
     admin = services["admin_panel"]["environment"]
 
-    assert services["file_api"]["environment"]["S3_ENDPOINT_URL"] == "http://minio:9000"
-    assert admin["S3_ENDPOINT_URL"] == "http://minio:9000"
+    assert services["file_api"]["environment"]["S3_ENDPOINT_URL"] == "http://s3:9000"
+    assert admin["S3_ENDPOINT_URL"] == "http://s3:9000"
     assert admin["S3_PUBLIC_ENDPOINT_URL"] == public_url
     assert admin["FILE_API_PUBLIC_URL"] == public_url
     assert admin["DJANGO_CSRF_TRUSTED_ORIGINS"] == public_url
     assert admin["FILE_API_URL"] == "http://file_api:8000"
-    assert services["nginx"]["environment"]["NGINX_S3_UPSTREAM"] == "minio:9000"
+    assert services["nginx"]["environment"]["NGINX_S3_UPSTREAM"] == "s3:9000"
 
 
 def test_public_url_moves_every_link_at_once() -> None:
-    admin = compose_config({**MINIO_PROFILE, "PUBLIC_URL": "https://cinema.example.com"})["services"][
-        "admin_panel"
-    ]["environment"]
+    admin = compose_config({"PUBLIC_URL": "https://cinema.example.com"})["services"]["admin_panel"][
+        "environment"
+    ]
 
     for name in ("S3_PUBLIC_ENDPOINT_URL", "FILE_API_PUBLIC_URL", "DJANGO_CSRF_TRUSTED_ORIGINS"):
         assert admin[name] == "https://cinema.example.com"
@@ -192,7 +208,7 @@ def test_missing_secret_stops_compose_naming_it(secret: str, tmp_path: Path) -> 
     lines = ENV_EXAMPLE.read_text().splitlines()
     env_file.write_text("\n".join(line for line in lines if not line.startswith(f"{secret}=")))
 
-    result = run_compose("config", "--quiet", env_file=env_file, environment=MINIO_PROFILE)
+    result = run_compose("config", "--quiet", env_file=env_file, environment={"S3_SERVER": "seaweedfs,minio"})
 
     assert result.returncode != 0
     assert secret in result.stderr
@@ -203,7 +219,7 @@ def test_empty_secret_stops_compose(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text(ENV_EXAMPLE.read_text() + "\nDJANGO_SECRET_KEY=\n")
 
-    result = run_compose("config", "--quiet", env_file=env_file, environment=MINIO_PROFILE)
+    result = run_compose("config", "--quiet", env_file=env_file, environment={"S3_SERVER": "seaweedfs,minio"})
 
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr

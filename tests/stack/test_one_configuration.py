@@ -13,6 +13,7 @@ import pytest
 from stack_files import SERVICE_DIRS, dockerfile_stages
 
 from devstack.services import AdminPanel, FileAPI, Nginx
+from devstack.services.seaweedfs import INIT_SCRIPT
 from devstack.settings import REPO_ROOT, StackConfig
 
 # What only one file may do, and that file.
@@ -58,12 +59,13 @@ def test_compose_postgres_runs_the_repository_init_scripts(services: dict[str, A
     assert init["read_only"]
 
 
-def test_compose_minio_init_runs_the_repository_script(services: dict[str, Any]) -> None:
-    minio_init = services["minio-init"]
-    (script_path,) = [target for target in mounts(minio_init) if target in minio_init["entrypoint"]]
+@pytest.mark.parametrize("init_job", ["seaweedfs-init", "minio-init"])
+def test_compose_s3_init_jobs_run_the_script_make_dev_runs(services: dict[str, Any], init_job: str) -> None:
+    job = services[init_job]
+    (script_path,) = [target for target in mounts(job) if target in job["entrypoint"]]
 
-    assert Path(mounts(minio_init)[script_path]["source"]) == REPO_ROOT / "minio" / "init.sh"
-    assert mounts(minio_init)[script_path]["read_only"]
+    assert Path(mounts(job)[script_path]["source"]) == INIT_SCRIPT
+    assert mounts(job)[script_path]["read_only"]
 
 
 @pytest.mark.parametrize("service_dir", SERVICE_DIRS)

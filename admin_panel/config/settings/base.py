@@ -114,6 +114,7 @@ FILE_STORAGE_BACKEND = env.str("FILE_STORAGE_BACKEND", default="local")
 _FILM_STORAGES = film_storages(env, media_root=MEDIA_ROOT, media_url=MEDIA_URL)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # On disk, served by nginx: no bucket (django-minio-backend's MinioBackendStatic would make one public).
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     **_FILM_STORAGES,
     FILM_STORAGE_ALIAS: selected_film_storage(env, _FILM_STORAGES, FILE_STORAGE_BACKEND),

@@ -42,6 +42,8 @@ class MinioFilmStorage(MinioBackend):
         return url
 
     def _save(self, file_path_name: str, content: File) -> str:  # type: ignore[type-arg]
+        if self._MinioBackend__MINIO_BUCKET_CHECK_ON_SAVE:  # the library's _save, replaced here, honours it
+            self.check_bucket_existence()
         object_name = PurePosixPath(file_path_name).as_posix()
         data, size = upload_stream(content)
         self.client.put_object(

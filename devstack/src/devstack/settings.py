@@ -9,7 +9,6 @@ Two flavours share one shape (`StackConfig`):
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
@@ -18,7 +17,6 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from dotenv import dotenv_values
 
@@ -126,47 +124,6 @@ def throwaway_config() -> StackConfig:
 def buckets(env: Mapping[str, str]) -> list[str]:
     """The buckets to create: the value of every `*_BUCKET` setting."""
     return sorted({value for key, value in env.items() if key.endswith("_BUCKET") and value})
-
-
-# Each service's S3 key (access key and secret settings) and the buckets it may use: the same split
-# minio/init.sh makes on MinIO.
-SERVICE_S3_KEYS = {
-    "file_api": ("FILE_API_S3_ACCESS_KEY", "FILE_API_S3_SECRET_KEY", ("FILE_API_BUCKET",)),
-    "admin_panel": ("ADMIN_S3_ACCESS_KEY", "ADMIN_S3_SECRET_KEY", ("ADMIN_S3_BUCKET", "ADMIN_MINIO_BUCKET")),
-}
-
-
-def seaweedfs_identities(env: Mapping[str, str]) -> dict[str, Any]:
-    """SeaweedFS's S3 identities (its `-s3.config` file): the root key (S3_ACCESS_KEY) with every right,
-    and each service's key with the objects of its own buckets only (no bucket creation, no other bucket)."""
-    identities = [
-        {
-            "name": "root",
-            "credentials": [{"accessKey": env["S3_ACCESS_KEY"], "secretKey": env["S3_SECRET_KEY"]}],
-            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-        }
-    ]
-    for name, (access_key, secret_key, bucket_settings) in SERVICE_S3_KEYS.items():
-        allowed = [env[setting] for setting in bucket_settings]
-        identities.append(
-            {
-                "name": name,
-                "credentials": [{"accessKey": env[access_key], "secretKey": env[secret_key]}],
-                "actions": [
-                    f"{action}:{bucket}"
-                    for bucket in allowed
-                    for action in ("Read", "Write", "List", "Tagging")
-                ],
-            }
-        )
-    return {"identities": identities}
-
-
-def write_seaweedfs_identities(env: Mapping[str, str], path: Path) -> Path:
-    """Writes `seaweedfs_identities(env)` to `path`, which only its owner may read (it holds the keys)."""
-    path.touch(mode=0o600)
-    path.write_text(json.dumps(seaweedfs_identities(env), indent=2))
-    return path
 
 
 def free_ports(count: int) -> list[int]:

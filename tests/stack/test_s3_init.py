@@ -1,6 +1,6 @@
-"""minio/init.sh's own shell functions, run by dash (a POSIX sh like the minio/mc image's): the keys
-percent-encoded into MC_HOST_stack, and the policy of a service's key. (`mc` itself cannot be installed
-here; README, "Compose: least privilege".)"""
+"""s3/init.sh's own shell functions, run by dash (a POSIX sh like the images'): the keys percent-encoded
+into MC_HOST_stack, and the policy of a service's key on either server. (`mc` itself cannot be installed
+here; the script's SeaweedFS half runs for real under `make dev`, devstack/tests/test_s3.py.)"""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from devstack.settings import REPO_ROOT
 
-INIT_SCRIPT = REPO_ROOT / "minio" / "init.sh"
+INIT_SCRIPT = REPO_ROOT / "s3" / "init.sh"
 
 
 def call(function: str, *args: str) -> str:
