@@ -48,8 +48,10 @@ def test_a_starting_file_api_waits_for_s3_to_answer(
 
         def start_s3_late() -> None:
             time.sleep(3)
+            # Set as S3 starts: its provisioning (buckets, keys) may still run when FileAPI, on the root
+            # key, is already served.
+            s3_started.set()
             with running(s3):
-                s3_started.set()
                 stop_s3.wait(120)
 
         late = threading.Thread(target=start_s3_late)
@@ -61,7 +63,7 @@ def test_a_starting_file_api_waits_for_s3_to_answer(
                 file_api_s3_secret_key=s3.secret_key,
             )
             with in_process_api(settings) as client:
-                assert s3_started.is_set()  # it started only once S3 answered
+                assert s3_started.is_set()  # it did not start before S3 did
                 assert client.post("/api/v1/", files={"file": ("film.mp4", b"frames")}).status_code == 201
         finally:
             stop_s3.set()
