@@ -4,17 +4,20 @@ to its buckets, stoppable."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 import boto3
 import httpx
+import psutil
 import pytest
 from botocore.exceptions import ClientError
 from minio.error import S3Error
 
+from devstack.processes import ServiceError
 from devstack.services import SeaweedFS, pid_alive, wait_for
-from devstack.settings import buckets
-from devstack.testing import temporary_s3
+from devstack.settings import buckets, free_ports
+from devstack.testing import temporary_s3, throwaway
 
 from .helpers import listening
 
@@ -121,3 +124,19 @@ def test_a_second_init_keeps_the_buckets_and_gives_a_changed_secret(temporary_s3
     assert file_api_key(new_secret).get_object(Bucket=bucket, Key="kept")["Body"].read() == b"kept"
     with pytest.raises(ClientError, match="SignatureDoesNotMatch"):
         file_api_key(old_secret).get_object(Bucket=bucket, Key="kept")
+
+
+def test_an_init_that_hangs_is_stopped_with_its_weed_shell() -> None:
+    with throwaway() as config:
+        s3 = SeaweedFS(config)
+        (unanswered,) = free_ports(1)  # no master there: weed shell waits for one forever
+        s3.internal_ports = {"master.port": unanswered, "master.port.grpc": unanswered + 1}
+        s3.init_timeout = 2.0
+        s3.log.parent.mkdir(parents=True)  # made by start(), which this test skips
+
+        with pytest.raises(ServiceError, match=re.escape("s3/init.sh did not finish in 2 s")):
+            s3.provision()
+
+    master = f"-master=127.0.0.1:{unanswered}."
+    left = [p.pid for p in psutil.process_iter(["cmdline"]) if master in " ".join(p.info["cmdline"] or [])]
+    assert left == []

@@ -16,7 +16,7 @@ import boto3
 import minio
 from botocore.config import Config
 
-from devstack.processes import ServiceError, system_environment
+from devstack.processes import ServiceError, system_environment, terminate
 from devstack.services.base import VENV_BIN, ProcessService
 from devstack.settings import HOST, REPO_ROOT, StackConfig, buckets, free_ports, port_in_use
 
@@ -34,6 +34,8 @@ class SeaweedFS(ProcessService):
     # slow viewer's stream). What it acknowledged is already written to its files, which a SIGKILL keeps,
     # so it gets a short grace.
     stop_timeout = 3.0
+    # s3/init.sh takes about 2 s; weed shell waits forever for a master that does not answer.
+    init_timeout = 60.0
     # Every port weed mini opens besides S3_PORT; all are set explicitly so two stacks never collide.
     INTERNAL_PORTS = (
         "s3.port.grpc", "master.port", "master.port.grpc", "volume.port", "volume.port.grpc",
@@ -143,13 +145,20 @@ class SeaweedFS(ProcessService):
             "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",  # weed
         }
         with self.log.open("ab") as log:
+            # A group of its own: on a time-out the script's `weed shell` is stopped with it, not left behind.
+            script = subprocess.Popen(
+                ["sh", str(INIT_SCRIPT)], env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
             try:
-                result = subprocess.run(
-                    ["sh", str(INIT_SCRIPT)], env=env, stdout=log, stderr=subprocess.STDOUT, timeout=60
-                )
+                returncode = script.wait(timeout=self.init_timeout)
             except subprocess.TimeoutExpired:
-                raise self.error(f"{INIT_SCRIPT.relative_to(REPO_ROOT)} did not finish in 60 s") from None
-        if result.returncode:
+                terminate(script.pid, timeout=5)
+                script.wait()
+                raise self.error(
+                    f"{INIT_SCRIPT.relative_to(REPO_ROOT)} did not finish in {self.init_timeout:.0f} s"
+                ) from None
+        if returncode:
             raise self.error(f"{INIT_SCRIPT.relative_to(REPO_ROOT)} failed")
         # Also proves the root key works: a refused signature raises S3Error here.
         missing = [b for b in buckets(self.config.env) if not self.client.bucket_exists(bucket_name=b)]
